@@ -1,0 +1,44 @@
+// Subcommands whose issues have not landed yet. They parse like the real ones will (so scripts
+// can be written against them) but print "not implemented yet" and exit with status 2.
+#include <iostream>
+#include <string>
+
+#include "launch/cli_config.h"
+#include "launch/commands.h"
+
+namespace seller::launch {
+namespace {
+
+struct Pending {
+  const char* name;
+  const char* description;
+  const char* issue;
+};
+
+constexpr Pending kPending[] = {
+    {"train", "train the SELLER model (behaviour path, MoE adapter, LLM)", "SELLER model (#4)"},
+    {"generate", "write explanations with a trained model or a Hugging Face LLM",
+     "LLM core (#3)"},
+    {"eval", "text-quality and utility metrics of explanations", "evaluation suite (#5)"},
+    {"ckpt", "inspect, verify, reshard and export checkpoints", "sharded checkpoints (#7)"},
+    {"launch", "start a multi-process run (MPI, Slurm or TCP rendezvous)",
+     "distributed training (#6)"},
+};
+
+}  // namespace
+
+void register_pending_commands(CLI::App& app, Runner& run) {
+  for (const auto& p : kPending) {
+    CLI::App* cmd = app.add_subcommand(p.name, std::string(p.description) + " [not implemented yet]");
+    cmd->allow_extras();  // accept the future flags so a script fails on status, not on parsing
+    cmd->callback([&run, p] {
+      run = [p] {
+        std::cerr << "seller " << p.name << ": not implemented yet (tracked by the " << p.issue
+                  << " issue)\n";
+        return kExitNotImplemented;
+      };
+    });
+  }
+}
+
+}  // namespace seller::launch

@@ -1,0 +1,18 @@
+// Registration of the `seller` subcommands. Each register_* adds its subcommand(s) to the app and
+// sets `run` to the function that executes the chosen one and returns the exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace seller::launch {
+
+using Runner = std::function<int()>;
+
+void register_data_commands(CLI::App& app, Runner& run);
+// train, generate, eval, ckpt, launch: print "not implemented yet" and exit 2 until their issues
+// land (never a fake success).
+void register_pending_commands(CLI::App& app, Runner& run);
+
+}  // namespace seller::launch

@@ -1,0 +1,58 @@
+// Helpers shared by the test executables: where the real data lives, scratch folders that clean
+// up after themselves, and running the `seller` binary as a user would.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace seller::testing {
+
+// The folder with real data and models: $SELLER_SHARED_DIR, else the build's default
+// (<source>/../shared). Empty when it does not exist.
+std::optional<std::filesystem::path> shared_dir();
+
+// Path of a file or folder under shared_dir(), or nullopt (the caller skips with a reason).
+std::optional<std::filesystem::path> shared_path(const std::string& relative);
+
+// A fresh folder under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command and captures its output and exit status.
+CommandResult run_command(const std::string& command);
+
+// Path of the built `seller` executable.
+std::string seller_binary();
+
+// Writes text to a file (creating parent folders); gzip-compresses when the name ends in .gz.
+void write_file(const std::filesystem::path& path, const std::string& content);
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace seller::testing
+
+// Skips the current test with a printed reason when a shared-data path is missing.
+#define SELLER_SHARED_OR_SKIP(var, relative)                                             \
+  auto var##_opt = ::seller::testing::shared_path(relative);                             \
+  if (!var##_opt) {                                                                      \
+    GTEST_SKIP() << "shared data not found: " << (relative)                              \
+                 << " (set SELLER_SHARED_DIR to the folder that holds data/ and models/)"; \
+  }                                                                                      \
+  const std::filesystem::path var = *var##_opt

@@ -1,0 +1,91 @@
+// Field lists and value constraints of the config sections declared in config.h.
+// The doc strings are what `seller --dump-config` prints as comments and what docs/config.md lists.
+#include "trainer/core/config.h"
+
+namespace seller::core {
+
+void DataConfig::visit(FieldVisitor& v) {
+  v.choice("on_error", on_error, {"fail", "skip"},
+           "malformed input line: fail (stop with file:line) or skip (count and go on)");
+  v.field("dedup", dedup, "one review per (user, item) and per (user, time, text)");
+  v.choice("split", split, {"leave_one_out", "temporal"},
+           "leave_one_out: last = test, second-last = validation; temporal: per-user fractions");
+  v.field("valid_fraction", valid_fraction, "temporal split: share of each user's validation");
+  v.field("test_fraction", test_fraction, "temporal split: share of each user's test");
+  v.field("min_user_interactions", min_user_interactions,
+          "users with fewer interactions after de-duplication are dropped");
+  v.field("sort_memory_mb", sort_memory_mb, "memory of one external-sort run (MiB)");
+  v.field("shard_mb", shard_mb, "target size of one interactions shard (MiB)");
+}
+
+void DataConfig::validate(Validator& check) const {
+  check.require(valid_fraction >= 0.0 && valid_fraction < 1.0, "valid_fraction", valid_fraction,
+                "must be in [0, 1)");
+  check.require(test_fraction >= 0.0 && test_fraction < 1.0, "test_fraction", test_fraction,
+                "must be in [0, 1)");
+  check.require(valid_fraction + test_fraction < 1.0, "test_fraction", test_fraction,
+                "valid_fraction + test_fraction must leave room for training (< 1)");
+  check.require(min_user_interactions >= 1, "min_user_interactions", min_user_interactions,
+                "must be >= 1");
+  check.require(sort_memory_mb >= 1 && sort_memory_mb <= 1 << 20, "sort_memory_mb",
+                sort_memory_mb, "must be in [1, 1048576]");
+  check.require(shard_mb >= 1 && shard_mb <= 1 << 20, "shard_mb", shard_mb,
+                "must be in [1, 1048576]");
+}
+
+void SyntheticConfig::visit(FieldVisitor& v) {
+  v.field("users", users, "number of users");
+  v.field("items", items, "number of items");
+  v.field("aspects", aspects, "number of item aspects (battery life, fit, scent, ...)");
+  v.field("mean_history", mean_history, "mean interactions per user");
+  v.field("min_history", min_history, "minimum interactions per user");
+  v.field("drift", drift, "how fast a user's aspect preferences drift over time (0 = fixed)");
+  v.field("seed", seed, "generator seed: the same seed gives byte-identical data");
+}
+
+void SyntheticConfig::validate(Validator& check) const {
+  check.require(users >= 1, "users", users, "must be >= 1");
+  check.require(items >= 2, "items", items, "must be >= 2");
+  check.require(aspects >= 2 && aspects <= 64, "aspects", aspects, "must be in [2, 64]");
+  check.require(min_history >= 1, "min_history", min_history, "must be >= 1");
+  check.require(mean_history >= min_history, "mean_history", mean_history,
+                "must be >= synthetic.min_history");
+  check.require(drift >= 0.0 && drift <= 1.0, "drift", drift, "must be in [0, 1]");
+  check.require(seed >= 0, "seed", seed, "must be >= 0");
+}
+
+void SamplerConfig::visit(FieldVisitor& v) {
+  v.field("shuffle", shuffle, "shuffle the sample order each epoch");
+  v.field("seed", seed, "seed of the sample order (independent of the number of ranks)");
+  v.field("global_batch", global_batch, "samples per step over all data-parallel ranks");
+}
+
+void SamplerConfig::validate(Validator& check) const {
+  check.require(global_batch >= 1, "global_batch", global_batch, "must be >= 1");
+  check.require(seed >= 0, "seed", seed, "must be >= 0");
+}
+
+void RunConfig::visit(FieldVisitor& v) {
+  v.field("name", name, "run name (a folder under output_dir)");
+  v.field("output_dir", output_dir, "folder that holds every run");
+}
+
+void RunConfig::validate(Validator& check) const {
+  check.require(!name.empty() && name.find('/') == std::string::npos, "name", name,
+                "must be a non-empty folder name without '/'");
+  check.require(!output_dir.empty(), "output_dir", output_dir, "must not be empty");
+}
+
+void Config::visit(FieldVisitor& v) {
+  v.field("seed", seed, "global seed (model init, dropout); data order has its own seeds");
+  v.section("run", run, "run naming and output");
+  v.section("data", data, "data preparation");
+  v.section("synthetic", synthetic, "built-in synthetic dataset");
+  v.section("sampler", sampler, "data-parallel sample order");
+}
+
+void Config::validate(Validator& check) const {
+  check.require(seed >= 0, "seed", seed, "must be >= 0");
+}
+
+}  // namespace seller::core

@@ -1,0 +1,74 @@
+// The typed configuration of seller: one struct per YAML section, defaults in the member
+// initialisers, the field list in visit() (config.cpp) and value constraints in validate().
+// Resolution order: these defaults < YAML files (in the order given) < --set key=value.
+// Sections are added by the issue that needs them; an unknown key is always an error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "trainer/core/config_schema.h"
+
+namespace seller::core {
+
+// `data:` how raw records become a prepared dataset (seller data prepare).
+struct DataConfig : ConfigSection {
+  std::string on_error = "fail";  // fail | skip: what a malformed input line does
+  bool dedup = true;
+  std::string split = "leave_one_out";  // leave_one_out | temporal
+  double valid_fraction = 0.1;          // temporal split only, per user
+  double test_fraction = 0.1;           // temporal split only, per user
+  int64_t min_user_interactions = 1;    // users with fewer (after dedup) are dropped
+  int64_t sort_memory_mb = 256;         // memory of one external-sort run
+  int64_t shard_mb = 256;               // target size of one interactions shard
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
+// `synthetic:` the built-in generated dataset (the main job's default data).
+struct SyntheticConfig : ConfigSection {
+  int64_t users = 2000;
+  int64_t items = 800;
+  int64_t aspects = 16;
+  int64_t mean_history = 20;
+  int64_t min_history = 5;
+  double drift = 0.3;
+  int64_t seed = 7;
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
+// `sampler:` the deterministic data-parallel sample order.
+struct SamplerConfig : ConfigSection {
+  bool shuffle = true;
+  int64_t seed = 1234;
+  int64_t global_batch = 256;
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
+// `run:` where a job writes and how it is named.
+struct RunConfig : ConfigSection {
+  std::string name = "default";
+  std::string output_dir = "runs";
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
+struct Config : ConfigSection {
+  int64_t seed = 1234;
+  RunConfig run;
+  DataConfig data;
+  SyntheticConfig synthetic;
+  SamplerConfig sampler;
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
+}  // namespace seller::core
