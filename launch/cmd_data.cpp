@@ -27,6 +27,8 @@ data::SyntheticOptions synthetic_options(const core::SyntheticConfig& c) {
   o.mean_history = static_cast<uint32_t>(c.mean_history);
   o.min_history = static_cast<uint32_t>(c.min_history);
   o.drift = c.drift;
+  o.sharpness = c.sharpness;
+  o.explore = c.explore;
   o.seed = static_cast<uint64_t>(c.seed);
   return o;
 }

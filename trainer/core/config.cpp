@@ -39,18 +39,25 @@ void SyntheticConfig::visit(FieldVisitor& v) {
   v.field("aspects", aspects, "number of item aspects (battery life, fit, scent, ...)");
   v.field("mean_history", mean_history, "mean interactions per user");
   v.field("min_history", min_history, "minimum interactions per user");
-  v.field("drift", drift, "how fast a user's aspect preferences drift over time (0 = fixed)");
+  v.field("drift", drift,
+          "std of the per-interaction random-walk step of each aspect preference (0 = fixed)");
+  v.field("sharpness", sharpness, "inverse temperature of the user's aspect softmax");
+  v.field("explore", explore, "probability that an item is picked by popularity alone");
   v.field("seed", seed, "generator seed: the same seed gives byte-identical data");
 }
 
 void SyntheticConfig::validate(Validator& check) const {
   check.require(users >= 1, "users", users, "must be >= 1");
   check.require(items >= 2, "items", items, "must be >= 2");
-  check.require(aspects >= 2 && aspects <= 64, "aspects", aspects, "must be in [2, 64]");
-  check.require(min_history >= 1, "min_history", min_history, "must be >= 1");
+  check.require(aspects >= 4 && aspects <= 32, "aspects", aspects, "must be in [4, 32]");
+  check.require(min_history >= 1 && min_history <= items, "min_history", min_history,
+                "must be in [1, synthetic.items]");
   check.require(mean_history >= min_history, "mean_history", mean_history,
                 "must be >= synthetic.min_history");
   check.require(drift >= 0.0 && drift <= 1.0, "drift", drift, "must be in [0, 1]");
+  check.require(sharpness >= 0.0 && sharpness <= 20.0, "sharpness", sharpness,
+                "must be in [0, 20]");
+  check.require(explore >= 0.0 && explore <= 1.0, "explore", explore, "must be in [0, 1]");
   check.require(seed >= 0, "seed", seed, "must be >= 0");
 }
 

@@ -35,6 +35,8 @@ struct SyntheticConfig : ConfigSection {
   int64_t mean_history = 20;
   int64_t min_history = 5;
   double drift = 0.3;
+  double sharpness = 2.0;
+  double explore = 0.1;
   int64_t seed = 7;
 
   void visit(FieldVisitor& v) override;

@@ -1,0 +1,140 @@
+// The `seller` executable as a user runs it: subcommands, config resolution and rejection,
+// exit codes, and the data commands end to end on generated and real data.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+
+#include "tests/support/test_support.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using seller::testing::CommandResult;
+using seller::testing::run_command;
+using seller::testing::TempDir;
+using seller::testing::write_file;
+
+CommandResult seller(const std::string& args) {
+  return run_command(seller::testing::seller_binary() + " " + args);
+}
+
+// The integer printed after `label` (e.g. "users 123"), or -1.
+long long number_after(const std::string& text, const std::string& label) {
+  std::smatch m;
+  if (std::regex_search(text, m, std::regex(label + "\\s*:?\\s*([0-9]+)")))
+    return std::stoll(m[1]);
+  return -1;
+}
+
+TEST(Cli, PendingSubcommandsExitTwo) {
+  for (const char* cmd : {"train", "generate", "eval", "ckpt", "launch"}) {
+    auto r = seller(std::string(cmd) + " --config whatever.yaml");
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find("not implemented yet"), std::string::npos) << r.output;
+  }
+}
+
+TEST(Cli, HelpListsSubcommands) {
+  auto r = seller("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* cmd : {"data", "train", "generate", "eval", "ckpt", "launch"})
+    EXPECT_NE(r.output.find(cmd), std::string::npos) << cmd;
+  EXPECT_NE(seller("").exit_code, 0);  // a subcommand is required
+}
+
+TEST(Cli, DumpConfigShowsResolvedValues) {
+  TempDir dir;
+  write_file(dir / "c.yaml", "data:\n  split: temporal\n  test_fraction: 0.2\n");
+  auto r = seller("data generate --output x.jsonl --config " + (dir / "c.yaml").string() +
+                  " --set data.test_fraction=0.3 --dump-config");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("split: temporal"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("test_fraction: 0.3"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists("x.jsonl"));  // --dump-config runs nothing
+}
+
+TEST(Cli, BadConfigNamesKeyFileAndLine) {
+  TempDir dir;
+  write_file(dir / "bad.yaml", "synthetic:\n  users: 10\n  userz: 5\n");
+  auto r = seller("data generate --output " + (dir / "o.jsonl").string() + " --config " +
+                  (dir / "bad.yaml").string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("bad.yaml:3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("synthetic.userz"), std::string::npos) << r.output;
+  r = seller("data generate --output " + (dir / "o.jsonl").string() + " --set synthetic.users=-4");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("'synthetic.users' = -4 must be >= 1"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "o.jsonl"));
+}
+
+TEST(Cli, GeneratePrepareStatsEndToEnd) {
+  TempDir dir;
+  const std::string raw = (dir / "raw.jsonl.gz").string();
+  const std::string out = (dir / "data").string();
+  auto g = seller("data generate --output " + raw +
+                  " --set synthetic.users=150 --set synthetic.items=90");
+  ASSERT_EQ(g.exit_code, 0) << g.output;
+  auto p = seller("data prepare --format synthetic --input " + raw + " --output " + out +
+                  " --set data.min_user_interactions=3");
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_EQ(number_after(p.output, "after cleaning: users"), 150) << p.output;
+  auto s = seller("data stats " + out);
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  EXPECT_EQ(number_after(s.output, "users"), 150) << s.output;
+  EXPECT_EQ(number_after(s.output, "interactions"), number_after(p.output, "interactions"))
+      << s.output << p.output;
+  // Preparing again over the same folder replaces it atomically and gives the same counts.
+  auto p2 = seller("data prepare --format synthetic --input " + raw + " --output " + out +
+                   " --set data.min_user_interactions=3");
+  ASSERT_EQ(p2.exit_code, 0) << p2.output;
+  EXPECT_EQ(number_after(p2.output, "interactions"), number_after(p.output, "interactions"));
+}
+
+TEST(Cli, PrepareErrorsLeaveNoOutput) {
+  TempDir dir;
+  const std::string out = (dir / "out").string();
+  auto r = seller("data prepare --format amazon --input " + (dir / "absent.json.gz").string() +
+                  " --output " + out);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("absent.json.gz"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+
+  r = seller("data prepare --format parquet --input x --output " + out);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("amazon"), std::string::npos) << r.output;  // lists valid formats
+
+  write_file(dir / "bad.jsonl",
+             "{\"user\":\"u1\",\"item\":\"i1\",\"timestamp\":1}\n"
+             "{\"user\":\"u1\",\"item\":\"i2\",\"timestamp\":2}\n"
+             "{\"user\":\"u1\",\"item\":\n"
+             "{\"user\":\"u1\",\"item\":\"i3\",\"timestamp\":3}\n");
+  r = seller("data prepare --format synthetic --input " + (dir / "bad.jsonl").string() +
+             " --output " + out);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("bad.jsonl:3"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& e : fs::directory_iterator(dir.path()))  // no temp folder left either
+    EXPECT_EQ(e.path().filename().string().find("tmp"), std::string::npos) << e.path();
+
+  r = seller("data prepare --format synthetic --input " + (dir / "bad.jsonl").string() +
+             " --output " + out + " --set data.on_error=skip");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(number_after(r.output, "skipped malformed lines"), 1) << r.output;
+  EXPECT_EQ(number_after(r.output, "interactions"), 3) << r.output;
+}
+
+TEST(Cli, PrepareRealS3RecBeauty) {
+  SELLER_SHARED_OR_SKIP(input, "data/p5-s3rec-sequential/s3rec/Beauty.txt");
+  TempDir dir;
+  auto r = seller("data prepare --format s3rec --input " + input.string() + " --output " +
+                  (dir / "beauty").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Published counts of the S3-Rec Beauty benchmark.
+  EXPECT_EQ(number_after(r.output, "after cleaning: users"), 22363) << r.output;
+  EXPECT_EQ(number_after(r.output, "items"), 12101) << r.output;
+  EXPECT_EQ(number_after(r.output, "interactions"), 198502) << r.output;
+}
+
+}  // namespace
