@@ -14,7 +14,7 @@ apt_packages=(
   clang libclang-rt-14-dev
   libyaml-cpp-dev libboost-dev libboost-system-dev libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-  zlib1g-dev libzstd-dev
+  zlib1g-dev libzstd-dev libsentencepiece-dev
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -69,6 +69,14 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
+std::string python_executable() {
+  const char* env = std::getenv("SELLER_PYTHON");
+  if (env && *env) return env;
+  std::error_code ec;
+  if (fs::exists(SELLER_PYTHON_DEFAULT, ec)) return SELLER_PYTHON_DEFAULT;
+  return "";
+}
+
 std::string seller_binary() {
   const char* env = std::getenv("SELLER_BIN");
   if (env && *env) return env;

@@ -39,6 +39,10 @@ struct CommandResult {
 // Runs a shell command and captures its output and exit status.
 CommandResult run_command(const std::string& command);
 
+// The Python of the oracles: $SELLER_PYTHON, else the project venv's (<source>/.venv/bin/python)
+// when it exists, else empty.
+std::string python_executable();
+
 // Path of the built `seller` executable.
 std::string seller_binary();
 

@@ -1,0 +1,29 @@
+// Key/value cache for batched generation: per layer a preallocated [B, kv_heads, capacity,
+// head_dim] buffer filled left to right, plus which slots hold real tokens (left-padded prompts
+// leave padding slots that no query may attend to).
+// Invariant: every layer holds `length` valid slots; the decoder advances `length` once per
+// forward after all layers have written.
+#pragma once
+
+#include <torch/types.h>
+
+#include <vector>
+
+#include "trainer/model/llm/decoder_config.h"
+
+namespace seller::model {
+
+struct KvCache {
+  std::vector<torch::Tensor> keys, values;  // per layer [B, kv_heads, capacity, head_dim]
+  torch::Tensor slot_valid;                 // [B, capacity] bool
+  int64_t length = 0;
+
+  static KvCache allocate(const DecoderConfig& config, int64_t batch, int64_t capacity,
+                          torch::ScalarType dtype, torch::Device device);
+  int64_t capacity() const { return slot_valid.defined() ? slot_valid.size(1) : 0; }
+  int64_t batch() const { return slot_valid.defined() ? slot_valid.size(0) : 0; }
+  // Keeps only the rows in `index` (sequences still generating), in that order.
+  void select_rows(const torch::Tensor& index);
+};
+
+}  // namespace seller::model
