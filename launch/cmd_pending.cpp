@@ -2,6 +2,7 @@
 // can be written against them) but print "not implemented yet" and exit with status 2.
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "launch/cli_config.h"
 #include "launch/commands.h"
@@ -17,8 +18,6 @@ struct Pending {
 
 constexpr Pending kPending[] = {
     {"train", "train the SELLER model (behaviour path, MoE adapter, LLM)", "SELLER model (#4)"},
-    {"generate", "write explanations with a trained model or a Hugging Face LLM",
-     "LLM core (#3)"},
     {"eval", "text-quality and utility metrics of explanations", "evaluation suite (#5)"},
     {"ckpt", "inspect, verify, reshard and export checkpoints", "sharded checkpoints (#7)"},
     {"launch", "start a multi-process run (MPI, Slurm or TCP rendezvous)",
@@ -27,8 +26,18 @@ constexpr Pending kPending[] = {
 
 }  // namespace
 
+#if !SELLER_HAVE_TORCH
+constexpr Pending kGenerateWithoutTorch = {
+    "generate", "write explanations (this build has no LibTorch: rebuild with it)",
+    "LLM core (#3): rebuild with -DSELLER_WITH_TORCH=ON for the"};
+#endif
+
 void register_pending_commands(CLI::App& app, Runner& run) {
-  for (const auto& p : kPending) {
+  std::vector<Pending> pending(std::begin(kPending), std::end(kPending));
+#if !SELLER_HAVE_TORCH
+  pending.push_back(kGenerateWithoutTorch);
+#endif
+  for (const auto& p : pending) {
     CLI::App* cmd = app.add_subcommand(p.name, std::string(p.description) + " [not implemented yet]");
     cmd->allow_extras();  // accept the future flags so a script fails on status, not on parsing
     cmd->callback([&run, p] {

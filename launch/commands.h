@@ -11,7 +11,9 @@ namespace seller::launch {
 using Runner = std::function<int()>;
 
 void register_data_commands(CLI::App& app, Runner& run);
-// train, generate, eval, ckpt, launch: print "not implemented yet" and exit 2 until their issues
+// `seller generate` (needs LibTorch; built only when it is found).
+void register_generate_command(CLI::App& app, Runner& run);
+// train, eval, ckpt, launch (and generate in builds without LibTorch): print "not implemented yet" and exit 2 until their issues
 // land (never a fake success).
 void register_pending_commands(CLI::App& app, Runner& run);
 

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
                                         ", mpi=" + (SELLER_HAVE_MPI ? "on" : "off") + ")");
   seller::launch::Runner run;
   seller::launch::register_data_commands(app, run);
+#if SELLER_HAVE_TORCH
+  seller::launch::register_generate_command(app, run);
+#endif
   seller::launch::register_pending_commands(app, run);
   try {
     app.parse(argc, argv);

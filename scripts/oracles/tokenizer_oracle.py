@@ -10,8 +10,9 @@ ByteLevel pre-tokenizer without prefix space, ByteLevel decoder, <|endoftext|> s
 SentencePiece *.model file (`sentencepiece`; add_special_tokens = add_bos).
 Each input line is {"text": str}; each output line is {"ids": [...], "decoded": str} where
 decoded = decode(ids, skip_special_tokens=False). Prints one JSON line to stdout:
-{"library": name, "version": ..., "texts": n, "tokens": n, "seconds": s} where seconds times a
-single-threaded loop of encode() over all texts (with --time; otherwise the batch API is used).
+{"library": name, "version": ..., "texts": n, "tokens": n, "seconds": s, "cpu_seconds": c} where
+seconds (wall) and cpu_seconds (process CPU) time a single-threaded loop of encode() over all
+texts (with --time; otherwise the batch API is used and both are null).
 """
 import json
 import os
@@ -55,19 +56,21 @@ def main() -> None:
     library, version, encode, decode = load(path)
     with open(inp, encoding="utf-8") as f:
         texts = [json.loads(line)["text"] for line in f]
-    seconds = None
+    seconds = cpu_seconds = None
     if timed:
         single = getattr(encode, "single", None) or (lambda t, s: encode([t], s)[0])
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         all_ids = [single(t, special) for t in texts]
         seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu_start
     else:
         all_ids = encode(texts, special)
     with open(out, "w", encoding="utf-8") as f:
         for ids in all_ids:
             f.write(json.dumps({"ids": ids, "decoded": decode(ids)}, ensure_ascii=False) + "\n")
     print(json.dumps({"library": library, "version": version, "texts": len(texts),
-                      "tokens": sum(len(i) for i in all_ids), "seconds": seconds}))
+                      "tokens": sum(len(i) for i in all_ids), "seconds": seconds,
+                      "cpu_seconds": cpu_seconds}))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t cursor = 0;
     std::vector<seller::io::TensorView> views;
     for (const auto& t : header.tensors) {
-      if (t.begin != cursor || t.end < t.begin || header.data_offset + t.end > size) __builtin_trap();
+      if (t.begin != cursor || t.end < t.begin || header.data_offset + t.end > size)
+        __builtin_trap();
       cursor = t.end;
       const auto view = bytes.subspan(header.data_offset + t.begin, t.end - t.begin);
       unsigned sum = 0;

@@ -24,29 +24,6 @@ namespace fs = std::filesystem;
 using seller::testing::run_command;
 using seller::testing::TempDir;
 
-// Python with transformers, or a reason why not.
-std::string python_or_reason(std::string& reason) {
-  const std::string py = seller::testing::python_executable();
-  if (py.empty()) {
-    reason = "no Python for the oracle (set SELLER_PYTHON or run scripts/setup.sh)";
-    return "";
-  }
-  auto r = run_command(py + " -c 'import transformers'");
-  if (r.exit_code != 0) {
-    reason = "transformers is not importable by " + py + ": " + r.output;
-    return "";
-  }
-  return py;
-}
-
-#define REQUIRE_ORACLE(py)                                                     \
-  std::string py##_reason;                                                     \
-  const std::string py = python_or_reason(py##_reason);                        \
-  if (py.empty()) {                                                            \
-    if (std::getenv("CI")) FAIL() << "oracle unavailable in CI: " << py##_reason; \
-    GTEST_SKIP() << "oracle unavailable: " << py##_reason;                     \
-  }
-
 std::string oracle_script() {
   return std::string(SELLER_SOURCE_DIR) + "/scripts/oracles/hf_decoder_oracle.py";
 }
@@ -123,7 +100,7 @@ torch::Tensor our_logits(Decoder& d, const torch::Tensor& ids, const torch::Tens
 
 TEST(DecoderParity, Stories260KMatchesTransformers) {
   SELLER_SHARED_OR_SKIP(model_dir, "models/stories260K-hf");
-  REQUIRE_ORACLE(py);
+  SELLER_PYTHON_OR_SKIP(py, "transformers");
   TempDir work;
   auto d = load_hf_decoder(model_dir, torch::kCPU, torch::kFloat32);
   auto [ids, mask] = padded_batch(512);
@@ -134,7 +111,7 @@ TEST(DecoderParity, Stories260KMatchesTransformers) {
 class RandomHfModel : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(RandomHfModel, MatchesTransformers) {
-  REQUIRE_ORACLE(py);
+  SELLER_PYTHON_OR_SKIP(py, "transformers");
   TempDir work;
   const fs::path model_dir = work / GetParam();
   run_oracle(py, std::string("make --type ") + GetParam() + " --out " + model_dir.string());
@@ -148,7 +125,7 @@ INSTANTIATE_TEST_SUITE_P(Families, RandomHfModel,
                          ::testing::Values("llama", "llama3", "qwen2", "qwen3"));
 
 TEST(DecoderParity, ExportedFolderLoadsInTransformers) {
-  REQUIRE_ORACLE(py);
+  SELLER_PYTHON_OR_SKIP(py, "transformers");
   TempDir work;
   run_oracle(py, "make --type qwen3 --out " + (work / "src").string());
   auto d = load_hf_decoder(work / "src", torch::kCPU, torch::kFloat32);
@@ -225,7 +202,7 @@ TEST(Decoder, KvCacheDecodingEqualsFullForward) {
 
 TEST(Generation, GreedyMatchesTransformersGenerate) {
   SELLER_SHARED_OR_SKIP(model_dir, "models/stories260K-hf");
-  REQUIRE_ORACLE(py);
+  SELLER_PYTHON_OR_SKIP(py, "transformers");
   TempDir work;
   std::vector<std::vector<int64_t>> prompts = {{1, 403, 407, 261, 378}, {1, 79}, {1, 318, 333, 261, 430, 282, 370, 266}};
   nlohmann::json req;

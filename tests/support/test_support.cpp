@@ -77,6 +77,23 @@ std::string python_executable() {
   return "";
 }
 
+PythonLookup find_python(const std::string& modules) {
+  const std::string python = python_executable();
+  if (python.empty())
+    return {"", "no Python for the oracle: SELLER_PYTHON is unset and " +
+                    std::string(SELLER_PYTHON_DEFAULT) + " does not exist (run scripts/setup.sh)"};
+  const auto probe = run_command("'" + python + "' -c 'import " + modules + "'");
+  if (probe.exit_code != 0)
+    return {"", "'" + python + "' cannot import " + modules +
+                    " (pip install -r scripts/requirements-test.txt): " + probe.output};
+  return {python, ""};
+}
+
+bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && *ci && std::string(ci) != "0" && std::string(ci) != "false";
+}
+
 std::string seller_binary() {
   const char* env = std::getenv("SELLER_BIN");
   if (env && *env) return env;

@@ -43,6 +43,17 @@ CommandResult run_command(const std::string& command);
 // when it exists, else empty.
 std::string python_executable();
 
+// A Python that can import `modules` (comma-separated, as in an import statement), or the
+// reason why there is none.
+struct PythonLookup {
+  std::string python;
+  std::string missing;
+};
+PythonLookup find_python(const std::string& modules);
+
+// True when the CI environment variable is set (oracle tests then fail instead of skipping).
+bool in_ci();
+
 // Path of the built `seller` executable.
 std::string seller_binary();
 
@@ -60,3 +71,13 @@ std::string read_file(const std::filesystem::path& path);
                  << " (set SELLER_SHARED_DIR to the folder that holds data/ and models/)"; \
   }                                                                                      \
   const std::filesystem::path var = *var##_opt
+
+// Declares `var` = a Python that imports `modules`; without one the test fails in CI and skips
+// with the reason elsewhere.
+#define SELLER_PYTHON_OR_SKIP(var, modules)                                          \
+  const auto var##_lookup = ::seller::testing::find_python(modules);                 \
+  if (var##_lookup.python.empty()) {                                                 \
+    if (::seller::testing::in_ci()) FAIL() << "oracle unavailable in CI: " << var##_lookup.missing; \
+    GTEST_SKIP() << "oracle unavailable: " << var##_lookup.missing;                  \
+  }                                                                                  \
+  const std::string var = var##_lookup.python

@@ -72,6 +72,34 @@ void SamplerConfig::validate(Validator& check) const {
   check.require(seed >= 0, "seed", seed, "must be >= 0");
 }
 
+void GenerateConfig::visit(FieldVisitor& v) {
+  v.field("max_new_tokens", max_new_tokens, "most tokens generated per prompt");
+  v.field("greedy", greedy, "greedy decoding (false: sample with the settings below)");
+  v.field("temperature", temperature, "sampling temperature (> 0)");
+  v.field("top_k", top_k, "sample among the k most likely tokens (0 = all)");
+  v.field("top_p", top_p, "nucleus sampling mass in (0, 1] (1 = off)");
+  v.field("repetition_penalty", repetition_penalty, "penalty for tokens already present (1 = off)");
+  v.field("seed", seed, "sampling seed; a prompt's output does not depend on its batch");
+  v.field("batch_size", batch_size, "prompts generated together");
+  v.field("add_special_tokens", add_special_tokens, "apply the tokenizer's post-processor (BOS)");
+  v.field("device", device, "auto | cpu | cuda | cuda:N");
+  v.choice("dtype", dtype, {"auto", "float32", "bfloat16"}, "weights and activations");
+}
+
+void GenerateConfig::validate(Validator& check) const {
+  check.require(max_new_tokens >= 1, "max_new_tokens", max_new_tokens, "must be >= 1");
+  check.require(temperature > 0, "temperature", temperature, "must be > 0");
+  check.require(top_k >= 0, "top_k", top_k, "must be >= 0");
+  check.require(top_p > 0 && top_p <= 1, "top_p", top_p, "must be in (0, 1]");
+  check.require(repetition_penalty > 0, "repetition_penalty", repetition_penalty, "must be > 0");
+  check.require(seed >= 0, "seed", seed, "must be >= 0");
+  check.require(batch_size >= 1, "batch_size", batch_size, "must be >= 1");
+  const bool device_ok = device == "auto" || device == "cpu" || device == "cuda" ||
+                         (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                          device.find_first_not_of("0123456789", 5) == std::string::npos);
+  check.require(device_ok, "device", device, "must be auto, cpu, cuda or cuda:N");
+}
+
 void RunConfig::visit(FieldVisitor& v) {
   v.field("name", name, "run name (a folder under output_dir)");
   v.field("output_dir", output_dir, "folder that holds every run");
@@ -89,6 +117,7 @@ void Config::visit(FieldVisitor& v) {
   v.section("data", data, "data preparation");
   v.section("synthetic", synthetic, "built-in synthetic dataset");
   v.section("sampler", sampler, "data-parallel sample order");
+  v.section("generate", generate, "text generation (seller generate)");
 }
 
 void Config::validate(Validator& check) const {

@@ -53,6 +53,24 @@ struct SamplerConfig : ConfigSection {
   void validate(Validator& check) const override;
 };
 
+// `generate:` explanation/text generation (seller generate).
+struct GenerateConfig : ConfigSection {
+  int64_t max_new_tokens = 64;
+  bool greedy = true;
+  double temperature = 1.0;
+  int64_t top_k = 0;
+  double top_p = 1.0;
+  double repetition_penalty = 1.0;
+  int64_t seed = 0;
+  int64_t batch_size = 16;
+  bool add_special_tokens = true;  // the tokenizer's post-processor (e.g. BOS) on each prompt
+  std::string device = "auto";     // auto | cpu | cuda | cuda:N
+  std::string dtype = "auto";      // auto (bf16 on GPU, fp32 on CPU) | float32 | bfloat16
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
 // `run:` where a job writes and how it is named.
 struct RunConfig : ConfigSection {
   std::string name = "default";
@@ -68,6 +86,7 @@ struct Config : ConfigSection {
   DataConfig data;
   SyntheticConfig synthetic;
   SamplerConfig sampler;
+  GenerateConfig generate;
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

@@ -1,4 +1,5 @@
-// Parsing, validation and writing of Hugging Face config.json (see hf_config.h). Defaults per
+// Parsing and validation of Hugging Face config.json (see hf_config.h; the writer is in
+// hf_config_writer.cpp). Defaults per
 // model_type are those of transformers 5.17 (LlamaConfig, MistralConfig, Qwen2Config,
 // Qwen3Config); docs/safetensors.md lists them.
 #include "trainer/io/hf_config.h"
@@ -10,7 +11,6 @@
 #include <sstream>
 
 #include "trainer/core/error.h"
-#include "trainer/io/atomic_file.h"
 #include "trainer/io/json_strict.h"
 
 namespace seller::io {
@@ -36,20 +36,6 @@ ModelDefaults defaults_for(HfModelType type) {
       return {32, 128, 32768, std::nullopt, std::nullopt};
   }
   return {};
-}
-
-std::string_view architecture_for(HfModelType type) {
-  switch (type) {
-    case HfModelType::kLlama:
-      return "LlamaForCausalLM";
-    case HfModelType::kMistral:
-      return "MistralForCausalLM";
-    case HfModelType::kQwen2:
-      return "Qwen2ForCausalLM";
-    case HfModelType::kQwen3:
-      return "Qwen3ForCausalLM";
-  }
-  return "";
 }
 
 // Reads keys of one JSON object, remembering which ones were interpreted.
@@ -297,14 +283,16 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source_nam
   const bool kv_present = r.has("num_key_value_heads");
   const auto kv = r.opt_int("num_key_value_heads");
   c.num_key_value_heads =
-      kv ? *kv : (kv_present ? c.num_attention_heads
-                             : defaults.num_key_value_heads.value_or(c.num_attention_heads));
+      kv ? *kv
+         : (kv_present ? c.num_attention_heads
+                       : defaults.num_key_value_heads.value_or(c.num_attention_heads));
   r.positive_int("num_key_value_heads", c.num_key_value_heads);
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
-    r.fail("num_key_value_heads",
-           detail::concat(c.num_key_value_heads, " does not divide num_attention_heads=",
-                          c.num_attention_heads,
-                          kv_present ? "" : " (the key is missing; this is transformers' default)"));
+    r.fail(
+        "num_key_value_heads",
+        detail::concat(c.num_key_value_heads,
+                       " does not divide num_attention_heads=", c.num_attention_heads,
+                       kv_present ? "" : " (the key is missing; this is transformers' default)"));
   }
 
   const bool head_dim_present = r.has("head_dim");
@@ -317,8 +305,8 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source_nam
   } else {
     if (c.hidden_size % c.num_attention_heads != 0) {
       r.fail("num_attention_heads",
-             detail::concat(c.num_attention_heads, " does not divide hidden_size=",
-                            c.hidden_size, " and head_dim is not given"));
+             detail::concat(c.num_attention_heads, " does not divide hidden_size=", c.hidden_size,
+                            " and head_dim is not given"));
     }
     c.head_dim = c.hidden_size / c.num_attention_heads;
   }
@@ -406,7 +394,8 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source_nam
     const auto window = r.opt_int("sliding_window");
     const auto max_window_layers = r.opt_int("max_window_layers").value_or(28);
     if (window) r.positive_int("sliding_window", window);
-    if (use) c.sliding_window = window ? window : (present ? std::nullopt : std::optional<int64_t>(4096));
+    if (use)
+      c.sliding_window = window ? window : (present ? std::nullopt : std::optional<int64_t>(4096));
     std::vector<bool> layers;
     if (const json* types = r.get("layer_types"); types && !types->is_null()) {
       if (!types->is_array() || types->size() != static_cast<size_t>(c.num_hidden_layers)) {
@@ -446,7 +435,8 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source_nam
   c.pad_token_id = read_id("pad_token_id", std::nullopt);
   if (const json* eos = r.get("eos_token_id"); eos && eos->is_array()) {
     c.eos_is_list = true;
-    for (const auto& id : *eos) c.eos_token_ids.push_back(token_id(r, "eos_token_id", id, c.vocab_size));
+    for (const auto& id : *eos)
+      c.eos_token_ids.push_back(token_id(r, "eos_token_id", id, c.vocab_size));
   } else if (!eos) {
     if (defaults.eos) c.eos_token_ids.push_back(*defaults.eos);
   } else if (!eos->is_null()) {
@@ -487,99 +477,6 @@ HfConfig load_hf_config(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return parse_hf_config(text.str(), file.string());
-}
-
-std::string hf_config_to_json(const HfConfig& c) {
-  json out = json::object();
-  for (const auto& [key, text] : c.extra_json) {
-    std::string error;
-    auto value = parse_json_strict(text, &error);
-    if (!value) {
-      throw ConfigError(detail::concat("config.json key '", key, "': extra value is not JSON: ",
-                                       error));
-    }
-    out[key] = std::move(*value);
-  }
-  const bool is_qwen = c.model_type == HfModelType::kQwen2 || c.model_type == HfModelType::kQwen3;
-  out["model_type"] = hf_model_type_name(c.model_type);
-  out["architectures"] = c.architectures.empty()
-                             ? std::vector<std::string>{std::string(architecture_for(c.model_type))}
-                             : c.architectures;
-  out["vocab_size"] = c.vocab_size;
-  out["hidden_size"] = c.hidden_size;
-  out["intermediate_size"] = c.intermediate_size;
-  out["num_hidden_layers"] = c.num_hidden_layers;
-  out["num_attention_heads"] = c.num_attention_heads;
-  out["num_key_value_heads"] = c.num_key_value_heads;
-  // Qwen3's class default (128) is not hidden/heads, so its head_dim is always written.
-  if (c.head_dim_explicit || c.model_type == HfModelType::kQwen3 ||
-      c.head_dim * c.num_attention_heads != c.hidden_size) {
-    out["head_dim"] = c.head_dim;
-  }
-  out["rms_norm_eps"] = c.rms_norm_eps;
-  out["max_position_embeddings"] = c.max_position_embeddings;
-  out["tie_word_embeddings"] = c.tie_word_embeddings;
-  out["hidden_act"] = c.hidden_act;
-  if (c.attention_bias) {
-    out["attention_bias"] = *c.attention_bias;
-  } else if (c.model_type == HfModelType::kLlama || c.model_type == HfModelType::kQwen3) {
-    out["attention_bias"] = c.qkv_bias;
-  }
-  if (c.model_type == HfModelType::kLlama) out["mlp_bias"] = c.mlp_bias;
-
-  json rope = json::object();
-  rope["rope_type"] = rope_type_name(c.rope.type);
-  rope["rope_theta"] = c.rope.theta;
-  if (c.rope.type != RopeType::kDefault) rope["factor"] = c.rope.factor;
-  if (c.rope.original_max_position_embeddings) {
-    rope["original_max_position_embeddings"] = *c.rope.original_max_position_embeddings;
-  }
-  if (c.rope.type == RopeType::kLlama3) {
-    rope["low_freq_factor"] = c.rope.low_freq_factor;
-    rope["high_freq_factor"] = c.rope.high_freq_factor;
-  }
-  if (c.rope.type == RopeType::kYarn) {
-    if (c.rope.attention_factor) rope["attention_factor"] = *c.rope.attention_factor;
-    if (c.rope.beta_fast) rope["beta_fast"] = *c.rope.beta_fast;
-    if (c.rope.beta_slow) rope["beta_slow"] = *c.rope.beta_slow;
-    if (c.rope.mscale) rope["mscale"] = *c.rope.mscale;
-    if (c.rope.mscale_all_dim) rope["mscale_all_dim"] = *c.rope.mscale_all_dim;
-    if (c.rope.truncate) rope["truncate"] = *c.rope.truncate;
-  }
-  out["rope_theta"] = c.rope.theta;  // read by transformers 4.x
-  if (c.rope.type != RopeType::kDefault) {
-    json legacy = rope;
-    legacy.erase("rope_theta");
-    out["rope_scaling"] = std::move(legacy);
-  }
-  out["rope_parameters"] = std::move(rope);
-
-  if (c.model_type == HfModelType::kMistral) {
-    out["sliding_window"] = c.sliding_window ? json(*c.sliding_window) : json(nullptr);
-  } else if (is_qwen) {
-    out["use_sliding_window"] = c.sliding_window.has_value();
-    out["sliding_window"] = c.sliding_window ? json(*c.sliding_window) : json(nullptr);
-    json types = json::array();
-    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-      const bool sliding = i < static_cast<int64_t>(c.sliding_layers.size()) &&
-                           c.sliding_layers[static_cast<size_t>(i)];
-      types.push_back(sliding ? "sliding_attention" : "full_attention");
-    }
-    out["layer_types"] = std::move(types);
-  }
-  out["bos_token_id"] = c.bos_token_id ? json(*c.bos_token_id) : json(nullptr);
-  out["pad_token_id"] = c.pad_token_id ? json(*c.pad_token_id) : json(nullptr);
-  if (c.eos_is_list || c.eos_token_ids.size() > 1) {
-    out["eos_token_id"] = c.eos_token_ids;
-  } else {
-    out["eos_token_id"] = c.eos_token_ids.empty() ? json(nullptr) : json(c.eos_token_ids[0]);
-  }
-  if (!c.dtype.empty()) out["dtype"] = c.dtype;
-  return out.dump(2) + "\n";
-}
-
-void save_hf_config(const HfConfig& config, const std::filesystem::path& path) {
-  write_file_atomically(path, hf_config_to_json(config));
 }
 
 }  // namespace seller::io

@@ -77,7 +77,8 @@ struct HfConfig {
   std::vector<int64_t> eos_token_ids;  // `eos_token_id` may be one id or a list
   bool eos_is_list = false;
   std::optional<int64_t> pad_token_id;
-  std::string dtype;  // "float32", "bfloat16", "float16", "float64" or empty (from dtype/torch_dtype)
+  std::string
+      dtype;  // "float32", "bfloat16", "float16", "float64" or empty (from dtype/torch_dtype)
   // Every key not interpreted above, as its JSON text (written back unchanged).
   std::map<std::string, std::string> extra_json;
 };

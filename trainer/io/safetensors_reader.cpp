@@ -51,13 +51,15 @@ std::optional<uint64_t> non_negative_integer(const json& value, uint64_t max) {
 SafetensorsEntry parse_entry(std::string_view source, const std::string& name, const json& value,
                              uint64_t data_bytes) {
   if (!value.is_object()) {
-    fail_tensor(source, name, std::string("entry is a JSON ") + json_type(value) +
-                                  ", expected an object with dtype, shape and data_offsets");
+    fail_tensor(source, name,
+                std::string("entry is a JSON ") + json_type(value) +
+                    ", expected an object with dtype, shape and data_offsets");
   }
   for (const auto& [key, _] : value.items()) {
     if (key != "dtype" && key != "shape" && key != "data_offsets") {
-      fail_tensor(source, name, "unknown field " + quote_name(key) +
-                                    " (expected only dtype, shape and data_offsets)");
+      fail_tensor(
+          source, name,
+          "unknown field " + quote_name(key) + " (expected only dtype, shape and data_offsets)");
     }
   }
   SafetensorsEntry entry;
@@ -87,8 +89,9 @@ SafetensorsEntry parse_entry(std::string_view source, const std::string& name, c
     const auto dim =
         non_negative_integer(dim_value, static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
     if (!dim) {
-      fail_tensor(source, name, "shape " + shape_it->dump() +
-                                    " has an entry that is not a non-negative 64-bit integer");
+      fail_tensor(
+          source, name,
+          "shape " + shape_it->dump() + " has an entry that is not a non-negative 64-bit integer");
     }
     entry.shape.push_back(static_cast<int64_t>(*dim));
     if (*dim != 0 && numel > std::numeric_limits<uint64_t>::max() / *dim) overflow = true;
@@ -174,8 +177,7 @@ int64_t TensorView::numel() const {
 }
 
 bool TensorView::aligned() const {
-  return data.empty() ||
-         reinterpret_cast<uintptr_t>(data.data()) % dtype_size(dtype) == 0;
+  return data.empty() || reinterpret_cast<uintptr_t>(data.data()) % dtype_size(dtype) == 0;
 }
 
 void TensorView::check_typed_access(size_t element_size) const {
@@ -187,8 +189,8 @@ void TensorView::check_typed_access(size_t element_size) const {
 SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file,
                                            std::string_view source) {
   if (file.size() < 8) {
-    fail(source, detail::concat("file has ", file.size(),
-                                " bytes, fewer than the 8 of the header length"));
+    fail(source,
+         detail::concat("file has ", file.size(), " bytes, fewer than the 8 of the header length"));
   }
   uint64_t n = 0;
   std::memcpy(&n, file.data(), 8);  // little-endian host (static_assert in safetensors_dtype)
@@ -250,8 +252,8 @@ std::vector<std::string> SafetensorsFile::names() const {
 }
 
 TensorView SafetensorsFile::view(const SafetensorsEntry& entry) const {
-  const auto bytes = file_.bytes().subspan(header_.data_offset + entry.begin,
-                                           entry.end - entry.begin);
+  const auto bytes =
+      file_.bytes().subspan(header_.data_offset + entry.begin, entry.end - entry.begin);
   return TensorView{entry.name, entry.dtype, entry.shape, bytes};
 }
 

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 struct ShardedSafetensors::Impl {
   fs::path index_path;
   std::optional<uint64_t> total_size;
-  std::vector<std::string> shard_names;             // distinct file names
+  std::vector<std::string> shard_names;              // distinct file names
   std::map<std::string, size_t, std::less<>> owner;  // tensor -> index into shard_names
   mutable std::mutex mutex;
   mutable std::vector<std::unique_ptr<SafetensorsFile>> shards;  // null until loaded
@@ -55,8 +55,8 @@ struct ShardedSafetensors::Impl {
 
 namespace {
 bool plain_file_name(const std::string& name) {
-  return !name.empty() && name != "." && name != ".." &&
-         name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
 }
 }  // namespace
 
@@ -92,9 +92,8 @@ ShardedSafetensors ShardedSafetensors::open(const fs::path& path) {
 
   const MmapFile file = MmapFile::open(impl.index_path);
   std::string error;
-  const auto parsed =
-      parse_json_strict(std::string_view(reinterpret_cast<const char*>(file.data()), file.size()),
-                        &error);
+  const auto parsed = parse_json_strict(
+      std::string_view(reinterpret_cast<const char*>(file.data()), file.size()), &error);
   if (!parsed) impl.fail("not valid JSON: " + error);
   if (!parsed->is_object()) impl.fail("the index is not a JSON object");
   if (const auto meta = parsed->find("metadata"); meta != parsed->end() && !meta->is_null()) {
@@ -107,7 +106,8 @@ ShardedSafetensors ShardedSafetensors::open(const fs::path& path) {
     }
   }
   const auto map = parsed->find("weight_map");
-  if (map == parsed->end() || !map->is_object()) impl.fail("'weight_map' is missing or not an object");
+  if (map == parsed->end() || !map->is_object())
+    impl.fail("'weight_map' is missing or not an object");
 
   std::map<std::string, size_t> shard_index;
   for (const auto& [tensor, shard] : map->items()) {

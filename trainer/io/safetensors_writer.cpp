@@ -56,8 +56,7 @@ SafetensorsLayout plan_safetensors(std::span<const TensorView> tensors,
   for (const auto& t : tensors) {
     check_input(t, destination);
     if (!names.insert(t.name).second) {
-      throw FormatError(
-          detail::concat(destination, ": cannot write tensor '", t.name, "' twice"));
+      throw FormatError(detail::concat(destination, ": cannot write tensor '", t.name, "' twice"));
     }
     layout.order.push_back(&t);
   }
@@ -89,8 +88,9 @@ SafetensorsLayout plan_safetensors(std::span<const TensorView> tensors,
   try {
     text = header.dump();
   } catch (const nlohmann::json::exception& e) {
-    throw FormatError(detail::concat(destination, ": cannot write header (tensor or metadata "
-                                                  "names must be valid UTF-8): ",
+    throw FormatError(detail::concat(destination,
+                                     ": cannot write header (tensor or metadata "
+                                     "names must be valid UTF-8): ",
                                      e.what()));
   }
   text.append((8 - text.size() % 8) % 8, ' ');
@@ -163,9 +163,9 @@ ShardedWriteResult write_sharded_safetensors(const fs::path& dir,
 
   // Files of an earlier save under the same prefix would confuse a reader of the folder.
   remove_quietly(single_path);
-  const std::regex old_shard(std::regex_replace(prefix, std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                                R"(\$&)") +
-                             R"(-\d{5}-of-\d{5}\.safetensors)");
+  const std::regex old_shard(
+      std::regex_replace(prefix, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+      R"(-\d{5}-of-\d{5}\.safetensors)");
   std::set<fs::path> fresh(result.shards.begin(), result.shards.end());
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string file = entry.path().filename().string();

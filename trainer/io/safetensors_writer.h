@@ -36,7 +36,7 @@ void write_safetensors(const std::filesystem::path& path, std::span<const Tensor
 // The exact bytes write_safetensors would put in front of the data (length field + padded
 // header), with the order of the data it would write after them.
 struct SafetensorsLayout {
-  std::string prefix;                   // 8-byte length + header JSON + padding
+  std::string prefix;                    // 8-byte length + header JSON + padding
   std::vector<const TensorView*> order;  // tensors in data order
   uint64_t data_bytes = 0;
 };

@@ -27,45 +27,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-// Python with `module` importable, or a reason why not.
-struct PythonLookup {
-  std::string python;
-  std::string missing;
-};
-
-// $SELLER_PYTHON, else the project venv's interpreter when it exists (ctest's ENVIRONMENT list
-// currently reaches the tests with only its first entry, so the fallback keeps ctest runs honest).
-PythonLookup find_python(const std::string& module) {
-  const char* env = std::getenv("SELLER_PYTHON");
-  std::string python = env && *env ? env : "";
-  if (python.empty()) {
-    const std::string venv = std::string(SELLER_SOURCE_DIR) + "/.venv/bin/python";
-    if (!fs::exists(venv)) {
-      return {"", "SELLER_PYTHON is not set and " + venv + " does not exist"};
-    }
-    python = venv;
-  }
-  const auto probe = testing::run_command("'" + python + "' -c 'import " + module + "'");
-  if (probe.exit_code != 0) {
-    return {"", "'" + python + "' cannot import " + module +
-                    " (install scripts/requirements-test.txt into the venv): " + probe.output};
-  }
-  return {python, ""};
-}
-
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && *ci && std::string(ci) != "0" && std::string(ci) != "false";
-}
-
-#define SELLER_PYTHON_OR_SKIP(var, module)                           \
-  const PythonLookup var##_lookup = find_python(module);             \
-  if (!var##_lookup.missing.empty()) {                               \
-    if (in_ci()) FAIL() << "CI is set but " << var##_lookup.missing; \
-    GTEST_SKIP() << var##_lookup.missing;                            \
-  }                                                                  \
-  const std::string var = var##_lookup.python
-
 json run_oracle(const std::string& python, const std::string& script, const json& input) {
   testing::TempDir dir;
   testing::write_file(dir / "input.json", input.dump());

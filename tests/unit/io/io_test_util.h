@@ -1,7 +1,6 @@
-// Helpers of the io tests: the Python oracle (scripts/oracles/safetensors_oracle.py run by
-// $SELLER_PYTHON; without it or its packages a test skips with the reason, or fails when $CI is
-// set), and the same description of a safetensors file the oracle prints (name -> dtype, shape,
-// byte count, CRC-32), computed by our reader.
+// Helpers of the io tests: the Python oracle (scripts/oracles/safetensors_oracle.py, run by the
+// Python that SELLER_PYTHON_OR_SKIP of test_support.h finds), and the same description of a safetensors file the oracle
+// prints (name -> dtype, shape, byte count, CRC-32), computed by our reader.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,47 +17,13 @@
 
 namespace seller::io::test {
 
-struct PythonLookup {
-  std::string python;
-  std::string missing;
-};
-
-inline PythonLookup find_python(const std::string& modules) {
-  // ctest is meant to set SELLER_PYTHON; the project venv is the fallback when it does not.
-  const char* env = std::getenv("SELLER_PYTHON");
-  std::string python = env && *env ? env : "";
-  if (python.empty()) {
-    const std::string venv = std::string(SELLER_SOURCE_DIR) + "/.venv/bin/python";
-    if (!std::filesystem::exists(venv)) {
-      return {"", "SELLER_PYTHON is not set and " + venv + " does not exist"};
-    }
-    python = venv;
-  }
-  const auto probe = testing::run_command("'" + python + "' -c 'import " + modules + "'");
-  if (probe.exit_code != 0) {
-    return {"", "'" + python + "' cannot import " + modules +
-                    " (install scripts/requirements-test.txt into the venv): " + probe.output};
-  }
-  return {python, ""};
-}
-
-inline bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && *ci && std::string(ci) != "0" && std::string(ci) != "false";
-}
-
-#define SELLER_PYTHON_OR_SKIP(var, modules)                          \
-  const auto var##_lookup = ::seller::io::test::find_python(modules); \
-  if (!var##_lookup.missing.empty()) {                               \
-    if (::seller::io::test::in_ci()) FAIL() << "CI is set but " << var##_lookup.missing; \
-    GTEST_SKIP() << var##_lookup.missing;                            \
-  }                                                                  \
-  const std::string var = var##_lookup.python
+using ::seller::testing::in_ci;  // the Python lookup and SELLER_PYTHON_OR_SKIP: test_support.h
 
 // Runs the oracle with `args` (already shell-quoted); the parsed JSON, or null after a failure.
 inline nlohmann::json run_oracle(const std::string& python, const std::string& args) {
   testing::TempDir dir;
-  const std::string script = std::string(SELLER_SOURCE_DIR) + "/scripts/oracles/safetensors_oracle.py";
+  const std::string script =
+      std::string(SELLER_SOURCE_DIR) + "/scripts/oracles/safetensors_oracle.py";
   const auto err = (dir / "stderr.txt").string();
   const auto result =
       testing::run_command("( '" + python + "' '" + script + "' " + args + " 2>'" + err + "' )");
@@ -71,15 +36,15 @@ inline nlohmann::json run_oracle(const std::string& python, const std::string& a
 }
 
 // Expects `stmt` to throw ErrorType with a message containing every listed part.
-#define SELLER_EXPECT_ERROR(ErrorType, stmt, ...)                                          \
-  try {                                                                                    \
-    stmt;                                                                                  \
-    ADD_FAILURE() << "no " #ErrorType " from " #stmt;                                      \
-  } catch (const ErrorType& seller_error_) {                                               \
-    for (const std::string& seller_part_ : std::vector<std::string>{__VA_ARGS__}) {        \
-      EXPECT_NE(std::string(seller_error_.what()).find(seller_part_), std::string::npos)   \
-          << "message lacks '" << seller_part_ << "': " << seller_error_.what();           \
-    }                                                                                      \
+#define SELLER_EXPECT_ERROR(ErrorType, stmt, ...)                                        \
+  try {                                                                                  \
+    stmt;                                                                                \
+    ADD_FAILURE() << "no " #ErrorType " from " #stmt;                                    \
+  } catch (const ErrorType& seller_error_) {                                             \
+    for (const std::string& seller_part_ : std::vector<std::string>{__VA_ARGS__}) {      \
+      EXPECT_NE(std::string(seller_error_.what()).find(seller_part_), std::string::npos) \
+          << "message lacks '" << seller_part_ << "': " << seller_error_.what();         \
+    }                                                                                    \
   }
 #define EXPECT_FORMAT_ERROR(stmt, ...) SELLER_EXPECT_ERROR(::seller::FormatError, stmt, __VA_ARGS__)
 #define EXPECT_CONFIG_ERROR(stmt, ...) SELLER_EXPECT_ERROR(::seller::ConfigError, stmt, __VA_ARGS__)
@@ -108,7 +73,8 @@ inline nlohmann::json describe_tensor(const TensorView& t) {
 inline nlohmann::json describe(const SafetensorsFile& file) {
   nlohmann::json out = {{"tensors", nlohmann::json::object()}};
   for (const auto& t : file.tensors()) out["tensors"][t.name] = describe_tensor(t);
-  out["metadata"] = file.metadata().empty() ? nlohmann::json(nullptr) : nlohmann::json(file.metadata());
+  out["metadata"] =
+      file.metadata().empty() ? nlohmann::json(nullptr) : nlohmann::json(file.metadata());
   return out;
 }
 

@@ -161,8 +161,9 @@ TEST(HfConfig, Llama31RopeScalingAndEosList) {
 
 TEST(HfConfig, OtherRopeTypesKeepTheirParameters) {
   auto j = qwen3_06b();
-  j["rope_scaling"] = {{"type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32768},
-                       {"beta_fast", 32}, {"beta_slow", 1}, {"attention_factor", 1.2}};
+  j["rope_scaling"] = {
+      {"type", "yarn"},  {"factor", 4.0},  {"original_max_position_embeddings", 32768},
+      {"beta_fast", 32}, {"beta_slow", 1}, {"attention_factor", 1.2}};
   auto c = parse(j);
   EXPECT_EQ(c.rope.type, RopeType::kYarn);
   EXPECT_EQ(c.rope.factor, 4.0);
@@ -188,8 +189,11 @@ TEST(HfConfig, MistralSlidingWindowAndDefaults) {
   j["sliding_window"] = nullptr;
   EXPECT_FALSE(parse(j).sliding_window.has_value());
   // Llama defaults: KV heads = heads, head_dim = hidden / heads, theta 10000, bos 1, eos 2.
-  const auto l = parse(json{{"model_type", "llama"}, {"vocab_size", 100}, {"hidden_size", 64},
-                            {"intermediate_size", 128}, {"num_hidden_layers", 2},
+  const auto l = parse(json{{"model_type", "llama"},
+                            {"vocab_size", 100},
+                            {"hidden_size", 64},
+                            {"intermediate_size", 128},
+                            {"num_hidden_layers", 2},
                             {"num_attention_heads", 4}});
   EXPECT_EQ(l.num_key_value_heads, 4);
   EXPECT_EQ(l.head_dim, 16);
@@ -223,42 +227,71 @@ std::vector<Rejection> rejections() {
   with("missing hidden", llama31_8b(), "hidden_size", gone, "hidden_size", "required");
   with("missing layers", qwen2_7b(), "num_hidden_layers", gone, "num_hidden_layers", "required");
   with("missing model_type", llama31_8b(), "model_type", gone, "model_type", "required");
-  with("null heads", llama31_8b(), "num_attention_heads", nullptr, "num_attention_heads", "not null");
+  with("null heads", llama31_8b(), "num_attention_heads", nullptr, "num_attention_heads",
+       "not null");
   with("string size", llama31_8b(), "hidden_size", "4096", "hidden_size", "integer");
   with("float size", llama31_8b(), "hidden_size", 4096.0, "hidden_size", "integer");
   with("bool size", llama31_8b(), "vocab_size", true, "vocab_size", "integer");
   with("zero layers", llama31_8b(), "num_hidden_layers", 0, "num_hidden_layers", "positive");
   with("negative", llama31_8b(), "intermediate_size", -1, "intermediate_size", "positive");
-  with("model type", llama31_8b(), "model_type", "gpt2", "model_type", "unsupported model type 'gpt2'");
-  with("heads vs hidden", mistral_7b(), "hidden_size", 4095, "num_attention_heads", "does not divide hidden_size");
-  with("kv vs heads", llama31_8b(), "num_key_value_heads", 6, "num_key_value_heads", "does not divide");
+  with("model type", llama31_8b(), "model_type", "gpt2", "model_type",
+       "unsupported model type 'gpt2'");
+  with("heads vs hidden", mistral_7b(), "hidden_size", 4095, "num_attention_heads",
+       "does not divide hidden_size");
+  with("kv vs heads", llama31_8b(), "num_key_value_heads", 6, "num_key_value_heads",
+       "does not divide");
   with("odd head_dim", qwen3_06b(), "head_dim", 63, "head_dim", "odd");
   with("eps", llama31_8b(), "rms_norm_eps", -1e-5, "rms_norm_eps", "positive");
   with("eps type", llama31_8b(), "rms_norm_eps", "1e-5", "rms_norm_eps", "number");
   with("theta", qwen2_7b(), "rope_theta", 0, "rope_theta", "positive");
-  with("tie type", qwen2_7b(), "tie_word_embeddings", "yes", "tie_word_embeddings", "true or false");
+  with("tie type", qwen2_7b(), "tie_word_embeddings", "yes", "tie_word_embeddings",
+       "true or false");
   with("bias type", qwen3_06b(), "attention_bias", 1, "attention_bias", "true or false");
   with("act", llama31_8b(), "hidden_act", "gelu", "hidden_act", "unsupported activation");
-  with("rope type", llama31_8b(), "rope_scaling", {{"rope_type", "longrope"}, {"factor", 2.0}}, "rope_scaling.rope_type", "unsupported rope type 'longrope'");
-  with("rope factor", llama31_8b(), "rope_scaling", {{"rope_type", "linear"}}, "rope_scaling.factor", "required");
-  with("rope factor < 1", llama31_8b(), "rope_scaling", {{"rope_type", "linear"}, {"factor", 0.5}}, "rope_scaling.factor", ">= 1");
-  with("llama3 missing", llama31_8b(), "rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0}}, "rope_scaling.original_max_position_embeddings", "required");
-  with("llama3 freq", llama31_8b(), "rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 4.0}, {"high_freq_factor", 1.0}, {"original_max_position_embeddings", 8192}}, "rope_scaling.high_freq_factor", "larger");
-  with("rope unknown key", llama31_8b(), "rope_scaling", {{"rope_type", "linear"}, {"factor", 2.0}, {"beta_fast", 3}}, "rope_scaling.beta_fast", "not a parameter");
+  with("rope type", llama31_8b(), "rope_scaling", {{"rope_type", "longrope"}, {"factor", 2.0}},
+       "rope_scaling.rope_type", "unsupported rope type 'longrope'");
+  with("rope factor", llama31_8b(), "rope_scaling", {{"rope_type", "linear"}},
+       "rope_scaling.factor", "required");
+  with("rope factor < 1", llama31_8b(), "rope_scaling", {{"rope_type", "linear"}, {"factor", 0.5}},
+       "rope_scaling.factor", ">= 1");
+  with("llama3 missing", llama31_8b(), "rope_scaling",
+       {{"rope_type", "llama3"},
+        {"factor", 8.0},
+        {"low_freq_factor", 1.0},
+        {"high_freq_factor", 4.0}},
+       "rope_scaling.original_max_position_embeddings", "required");
+  with("llama3 freq", llama31_8b(), "rope_scaling",
+       {{"rope_type", "llama3"},
+        {"factor", 8.0},
+        {"low_freq_factor", 4.0},
+        {"high_freq_factor", 1.0},
+        {"original_max_position_embeddings", 8192}},
+       "rope_scaling.high_freq_factor", "larger");
+  with("rope unknown key", llama31_8b(), "rope_scaling",
+       {{"rope_type", "linear"}, {"factor", 2.0}, {"beta_fast", 3}}, "rope_scaling.beta_fast",
+       "not a parameter");
   with("rope not object", llama31_8b(), "rope_parameters", 3, "rope_parameters", "object");
-  with("rope theta clash", qwen2_7b(), "rope_parameters", {{"rope_type", "default"}, {"rope_theta", 10000.0}}, "rope_theta", "disagrees");
-  with("type vs rope_type", llama31_8b(), "rope_scaling", {{"rope_type", "linear"}, {"type", "dynamic"}, {"factor", 2.0}}, "rope_scaling.type", "disagrees");
-  with("eos range", llama31_8b(), "eos_token_id", json::array({128001, 999999}), "eos_token_id", "vocab_size=128256");
+  with("rope theta clash", qwen2_7b(), "rope_parameters",
+       {{"rope_type", "default"}, {"rope_theta", 10000.0}}, "rope_theta", "disagrees");
+  with("type vs rope_type", llama31_8b(), "rope_scaling",
+       {{"rope_type", "linear"}, {"type", "dynamic"}, {"factor", 2.0}}, "rope_scaling.type",
+       "disagrees");
+  with("eos range", llama31_8b(), "eos_token_id", json::array({128001, 999999}), "eos_token_id",
+       "vocab_size=128256");
   with("eos type", llama31_8b(), "eos_token_id", "</s>", "eos_token_id", "token id");
   with("bos negative", llama31_8b(), "bos_token_id", -1, "bos_token_id", "[0, vocab_size");
   with("pad range", qwen2_7b(), "pad_token_id", 152064, "pad_token_id", "vocab_size");
   with("dtype", qwen2_7b(), "torch_dtype", "int8", "torch_dtype", "unsupported dtype");
   with("dtype clash", qwen2_7b(), "dtype", "float32", "torch_dtype", "disagrees");
-  with("architectures", qwen2_7b(), "architectures", "Qwen2ForCausalLM", "architectures", "list of strings");
-  with("layer types", qwen3_06b(), "layer_types", json::array({"full_attention"}), "layer_types", "one type per hidden layer");
-  with("partial rotary", llama31_8b(), "partial_rotary_factor", 0.5, "partial_rotary_factor", "only 1.0");
+  with("architectures", qwen2_7b(), "architectures", "Qwen2ForCausalLM", "architectures",
+       "list of strings");
+  with("layer types", qwen3_06b(), "layer_types", json::array({"full_attention"}), "layer_types",
+       "one type per hidden layer");
+  with("partial rotary", llama31_8b(), "partial_rotary_factor", 0.5, "partial_rotary_factor",
+       "only 1.0");
   with("window", mistral_7b(), "sliding_window", 0, "sliding_window", "positive");
-  with("huge", llama31_8b(), "vocab_size", json(18446744073709551615ULL), "vocab_size", "out of range");
+  with("huge", llama31_8b(), "vocab_size", json(18446744073709551615ULL), "vocab_size",
+       "out of range");
   return out;
 }
 
@@ -269,8 +302,9 @@ TEST(HfConfig, RejectionsNameFileAndKey) {
   }
   EXPECT_CONFIG_ERROR((void)parse_hf_config("[1]", "x.json"), "x.json", "not a JSON object");
   EXPECT_CONFIG_ERROR((void)parse_hf_config("{\"a\":", "x.json"), "x.json", "not valid JSON");
-  EXPECT_CONFIG_ERROR((void)parse_hf_config("{\"model_type\":\"llama\",\"model_type\":\"qwen2\"}", "x.json"),
-                      "repeats the key");
+  EXPECT_CONFIG_ERROR(
+      (void)parse_hf_config("{\"model_type\":\"llama\",\"model_type\":\"qwen2\"}", "x.json"),
+      "repeats the key");
   EXPECT_CONFIG_ERROR((void)load_hf_config("/nonexistent/dir/config.json"), "cannot open");
 }
 
@@ -303,7 +337,8 @@ TEST(HfConfig, TransformersLoadsWrittenConfigs) {
     configs.push_back(json::parse(testing::read_file(*stories)));
   }
   auto yarn = qwen3_06b();
-  yarn["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
+  yarn["rope_scaling"] = {
+      {"rope_type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
   configs.push_back(yarn);
   auto windowed = qwen2_7b();
   windowed["use_sliding_window"] = true;

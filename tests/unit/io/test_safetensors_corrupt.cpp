@@ -110,13 +110,15 @@ TEST(SafetensorsCorrupt, HeaderViolations) {
       {"{\"a\":", 0, {"not valid UTF-8 JSON"}},
       {"{} {}", 0, {"not valid UTF-8 JSON"}},
       {"{\"\xff\xfe\":{}}", 0, {"not valid UTF-8 JSON"}},
-      {"{\"a\xc3\":{}}", 0, {"not valid UTF-8 JSON"}},  // truncated 2-byte sequence
+      {"{\"a\xc3\":{}}", 0, {"not valid UTF-8 JSON"}},         // truncated 2-byte sequence
       {"{\"\xed\xa0\x80\":{}}", 0, {"not valid UTF-8 JSON"}},  // UTF-16 surrogate
       {std::string("{\"a\":{}}\0\0", 10), 0, {"not valid UTF-8 JSON"}},  // NUL padding
       {R"({"x":1})", 0, {"'x'", "expected an object"}},
       // Tensor entries.
       {R"({"t":{"shape":[1],"data_offsets":[0,4]}})", 4, {"'t'", "missing 'dtype'"}},
-      {R"({"t":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})", 4, {"'t'", "unsupported dtype 'F33'"}},
+      {R"({"t":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})",
+       4,
+       {"'t'", "unsupported dtype 'F33'"}},
       {R"({"t":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})", 4, {"'t'", "not a string"}},
       {R"({"t":{"dtype":"F4","shape":[1],"data_offsets":[0,4]}})", 4, {"unsupported dtype 'F4'"}},
       {R"({"t":{)" + f32 + R"(,"data_offsets":[0,4]}})", 4, {"'t'", "missing 'shape'"}},
@@ -124,34 +126,71 @@ TEST(SafetensorsCorrupt, HeaderViolations) {
       {R"({"t":{)" + f32 + R"(,"shape":[1.0],"data_offsets":[0,4]}})", 4, {"'t'", "non-negative"}},
       {R"({"t":{)" + f32 + R"(,"shape":[true],"data_offsets":[0,4]}})", 4, {"'t'", "non-negative"}},
       {R"({"t":{)" + f32 + R"(,"shape":"1","data_offsets":[0,4]}})", 4, {"'t'", "not an array"}},
-      {R"({"t":{)" + f32 + R"(,"shape":[18446744073709551615],"data_offsets":[0,4]}})", 4, {"'t'", "non-negative 64-bit"}},
-      {R"({"t":{)" + f32 + R"(,"shape":[4294967296,4294967296],"data_offsets":[0,4]}})", 4, {"'t'", "overflows"}},
-      {R"({"t":{)" + f32 + R"(,"shape":[4611686018427387904],"data_offsets":[0,4]}})", 4, {"'t'", "element size overflows"}},
+      {R"({"t":{)" + f32 + R"(,"shape":[18446744073709551615],"data_offsets":[0,4]}})",
+       4,
+       {"'t'", "non-negative 64-bit"}},
+      {R"({"t":{)" + f32 + R"(,"shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
+       4,
+       {"'t'", "overflows"}},
+      {R"({"t":{)" + f32 + R"(,"shape":[4611686018427387904],"data_offsets":[0,4]}})",
+       4,
+       {"'t'", "element size overflows"}},
       {R"({"t":{)" + f32 + R"(,"shape":[1]}})", 4, {"'t'", "missing 'data_offsets'"}},
       {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4,8]}})", 4, {"'t'", "[begin, end]"}},
       {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[-4,0]}})", 4, {"'t'", "non-negative"}},
       {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[4,0]}})", 4, {"'t'", "end before"}},
-      {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4],"extra":1}})", 4, {"'t'", "unknown field"}},
-      {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4],"dtype":"F32"}})", 4, {"repeats the key \"dtype\""}},
+      {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4],"extra":1}})",
+       4,
+       {"'t'", "unknown field"}},
+      {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4],"dtype":"F32"}})",
+       4,
+       {"repeats the key \"dtype\""}},
       // Shape against offsets, offsets against the file.
-      {R"({"t":{)" + f32 + R"(,"shape":[2],"data_offsets":[0,4]}})", 8, {"'t'", "span 4 bytes", "need 8"}},
+      {R"({"t":{)" + f32 + R"(,"shape":[2],"data_offsets":[0,4]}})",
+       8,
+       {"'t'", "span 4 bytes", "need 8"}},
       {R"({"t":{)" + f32 + R"(,"shape":[],"data_offsets":[0,0]}})", 0, {"'t'", "need 4"}},
-      {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]}})", 2, {"'t'", "past the data area of 2"}},
-      {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[1000000,1000004]}})", 4, {"'t'", "past the data area"}},
+      {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]}})",
+       2,
+       {"'t'", "past the data area of 2"}},
+      {R"({"t":{)" + f32 + R"(,"shape":[1],"data_offsets":[1000000,1000004]}})",
+       4,
+       {"'t'", "past the data area"}},
       // Tiling of the data area.
-      {R"({"a":{)" + f32 + R"(,"shape":[2],"data_offsets":[0,8]},"b":{)" + f32 + R"(,"shape":[1],"data_offsets":[4,8]}})", 8, {"'b'", "overlap", "'a'"}},
-      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]},"b":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]}})", 4, {"overlap"}},
-      {R"({"a":{)" + f32 + R"(,"shape":[2],"data_offsets":[0,8]},"e":{)" + f32 + R"(,"shape":[0],"data_offsets":[4,4]}})", 8, {"'e'", "overlap"}},
-      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]},"b":{)" + f32 + R"(,"shape":[1],"data_offsets":[8,12]}})", 12, {"'b'", "hole of 4", "[4, 8)"}},
-      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[4,8]}})", 8, {"'a'", "hole of 4", "[0, 4)"}},
-      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]}})", 9, {"hole of 5", "at the end", "'a'"}},
+      {R"({"a":{)" + f32 + R"(,"shape":[2],"data_offsets":[0,8]},"b":{)" + f32 +
+           R"(,"shape":[1],"data_offsets":[4,8]}})",
+       8,
+       {"'b'", "overlap", "'a'"}},
+      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]},"b":{)" + f32 +
+           R"(,"shape":[1],"data_offsets":[0,4]}})",
+       4,
+       {"overlap"}},
+      {R"({"a":{)" + f32 + R"(,"shape":[2],"data_offsets":[0,8]},"e":{)" + f32 +
+           R"(,"shape":[0],"data_offsets":[4,4]}})",
+       8,
+       {"'e'", "overlap"}},
+      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]},"b":{)" + f32 +
+           R"(,"shape":[1],"data_offsets":[8,12]}})",
+       12,
+       {"'b'", "hole of 4", "[4, 8)"}},
+      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[4,8]}})",
+       8,
+       {"'a'", "hole of 4", "[0, 4)"}},
+      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]}})",
+       9,
+       {"hole of 5", "at the end", "'a'"}},
       {R"({})", 3, {"hole of 3", "at the end"}},
-      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]},"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]}})", 4, {"repeats the key \"a\""}},
+      {R"({"a":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]},"a":{)" + f32 +
+           R"(,"shape":[1],"data_offsets":[0,4]}})",
+       4,
+       {"repeats the key \"a\""}},
       // Metadata.
       {R"({"__metadata__":{"k":1}})", 0, {"__metadata__", "'k'", "not a string"}},
       {R"({"__metadata__":[]})", 0, {"__metadata__", "not an object"}},
       // Nesting bomb.
-      {R"({"__metadata__":)" + std::string(200, '[') + std::string(200, ']') + "}", 0, {"nested deeper"}},
+      {R"({"__metadata__":)" + std::string(200, '[') + std::string(200, ']') + "}",
+       0,
+       {"nested deeper"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.header);
@@ -165,12 +204,13 @@ TEST(SafetensorsCorrupt, AcceptsWhatTheFormatAllows) {
   // Any key order, unpadded header, null metadata, zero-size tensors at the boundaries,
   // names with escapes and non-ASCII text.
   const std::string f32 = R"("dtype":"F32")";
-  const auto h = parse(make_file(
-      R"({"z":{"data_offsets":[4,8],"shape":[1],)" + f32 + R"(},"__metadata__":null,)"
-      R"("e0":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},)"
-      R"("e1":{"dtype":"U8","shape":[3,0],"data_offsets":[8,8]},)"
-      R"("\u00e9\n":{)" + f32 + R"(,"shape":[1],"data_offsets":[0,4]}})",
-      8, /*pad=*/false));
+  const auto h = parse(make_file(R"({"z":{"data_offsets":[4,8],"shape":[1],)" + f32 +
+                                     R"(},"__metadata__":null,)"
+                                     R"("e0":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},)"
+                                     R"("e1":{"dtype":"U8","shape":[3,0],"data_offsets":[8,8]},)"
+                                     R"("\u00e9\n":{)" +
+                                     f32 + R"(,"shape":[1],"data_offsets":[0,4]}})",
+                                 8, /*pad=*/false));
   ASSERT_EQ(h.tensors.size(), 4u);
   EXPECT_EQ(h.tensors[0].name, "e0");
   EXPECT_EQ(h.tensors[1].name, "\xc3\xa9\n");
@@ -188,9 +228,15 @@ TEST(SafetensorsCorrupt, RandomMutationsNeverCrash) {
     for (int e = 0; e < edits; ++e) {
       const size_t pos = rng() % file.size();
       switch (rng() % 3) {
-        case 0: file[pos] = static_cast<char>(rng()); break;
-        case 1: file.erase(pos, 1); break;
-        default: file.insert(pos, 1, "0123456789[]{},:\"-"[rng() % 18]); break;
+        case 0:
+          file[pos] = static_cast<char>(rng());
+          break;
+        case 1:
+          file.erase(pos, 1);
+          break;
+        default:
+          file.insert(pos, 1, "0123456789[]{},:\"-"[rng() % 18]);
+          break;
       }
     }
     try {

@@ -102,11 +102,11 @@ struct Owned {
 
 Owned small_model() {
   Owned m;
-  m.add("embed", DType::kF32, {16, 8}, 1);  // 512 bytes
+  m.add("embed", DType::kF32, {16, 8}, 1);      // 512 bytes
   m.add("layer.0.w", DType::kBF16, {8, 8}, 2);  // 128
   m.add("layer.1.w", DType::kBF16, {8, 8}, 3);  // 128
-  m.add("norm", DType::kF32, {8}, 4);  // 32
-  m.add("big", DType::kF64, {100}, 5);  // 800: larger than a shard
+  m.add("norm", DType::kF32, {8}, 4);           // 32
+  m.add("big", DType::kF64, {100}, 5);          // 800: larger than a shard
   return m;
 }
 
@@ -123,8 +123,8 @@ TEST(SafetensorsSharded, WritesShardsAndReadsThemLazily) {
   const auto reader = ShardedSafetensors::open(tmp.path());
   EXPECT_EQ(reader.loaded_shards(), 0u);
   EXPECT_EQ(reader.total_size(), result.total_size);
-  EXPECT_EQ(reader.names(), (std::vector<std::string>{"big", "embed", "layer.0.w", "layer.1.w",
-                                                      "norm"}));
+  EXPECT_EQ(reader.names(),
+            (std::vector<std::string>{"big", "embed", "layer.0.w", "layer.1.w", "norm"}));
   EXPECT_EQ(reader.shard_of("norm").filename(), "model-00002-of-00003.safetensors");
   const auto norm = reader.tensor("norm");
   EXPECT_EQ(reader.loaded_shards(), 1u);
@@ -196,8 +196,7 @@ TEST_F(ShardedErrors, MissingShard) {
 TEST_F(ShardedErrors, TensorClaimedTwiceInIndex) {
   std::string text = index_.dump();
   const std::string needle = "\"weight_map\":{";
-  text.insert(text.find(needle) + needle.size(),
-              "\"norm\":\"model-00001-of-00003.safetensors\",");
+  text.insert(text.find(needle) + needle.size(), "\"norm\":\"model-00001-of-00003.safetensors\",");
   write_index(text);
   EXPECT_FORMAT_ERROR((void)ShardedSafetensors::open(result_.index), "norm", "repeats");
 }

@@ -57,8 +57,7 @@ TEST(SafetensorsWriter, MatchesReferenceBytes) {
   std::vector<float> values = {0, 1, 2, 3, 4, 5};
   const TensorView t{"attn.0", DType::kF32, {1, 2, 3}, std::as_bytes(std::span(values))};
   write_safetensors(tmp / "a.safetensors", std::span(&t, 1));
-  const std::string header =
-      R"({"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}})";
+  const std::string header = R"({"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}})";
   std::string expected("\x40\0\0\0\0\0\0\0", 8);
   expected += header;
   expected.append(reinterpret_cast<const char*>(values.data()), 24);
@@ -66,9 +65,9 @@ TEST(SafetensorsWriter, MatchesReferenceBytes) {
 
   // test_empty with metadata: padded with spaces to a multiple of 8.
   write_safetensors(tmp / "e.safetensors", {}, {{"framework", "pt"}});
-  EXPECT_EQ(read_file(tmp / "e.safetensors"),
-            std::string("\x28\0\0\0\0\0\0\0", 8) + R"({"__metadata__":{"framework":"pt"}})" +
-                "     ");
+  EXPECT_EQ(
+      read_file(tmp / "e.safetensors"),
+      std::string("\x28\0\0\0\0\0\0\0", 8) + R"({"__metadata__":{"framework":"pt"}})" + "     ");
   write_safetensors(tmp / "n.safetensors", {});
   EXPECT_EQ(read_file(tmp / "n.safetensors"), std::string("\x08\0\0\0\0\0\0\0", 8) + "{}      ");
 }
@@ -123,8 +122,10 @@ TEST(SafetensorsWriter, WeReadPythonFilesAndRewriteIdenticalBytes) {
   for (DType d : kAllDTypes) {
     const std::string name(dtype_name(d));
     spec["tensors"].push_back({{"name", "p." + name}, {"dtype", name}, {"shape", {2, 3, 5}}});
-    spec["tensors"].push_back({{"name", "p." + name + ".0d"}, {"dtype", name}, {"shape", json::array()}});
-    spec["tensors"].push_back({{"name", "p." + name + ".empty"}, {"dtype", name}, {"shape", {3, 0}}});
+    spec["tensors"].push_back(
+        {{"name", "p." + name + ".0d"}, {"dtype", name}, {"shape", json::array()}});
+    spec["tensors"].push_back(
+        {{"name", "p." + name + ".empty"}, {"dtype", name}, {"shape", {3, 0}}});
   }
   testing::write_file(tmp / "spec.json", spec.dump());
   const fs::path theirs = tmp / "theirs.safetensors";
@@ -152,7 +153,8 @@ TEST(SafetensorsWriter, RejectsBadInput) {
       write_safetensors(path, tensors);
       ADD_FAILURE() << "no FormatError for " << parts.front();
     } catch (const FormatError& e) {
-      for (const auto& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+      for (const auto& p : parts)
+        EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
     }
     EXPECT_FALSE(fs::exists(path));
   };

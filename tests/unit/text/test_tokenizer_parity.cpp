@@ -30,35 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && *ci && std::string(ci) != "0" && std::string(ci) != "false";
-}
-
-// Python able to import module, or the reason why not.
-std::string find_python(const std::string& module, std::string& missing) {
-  const char* env = std::getenv("SELLER_PYTHON");
-  if (!env || !*env) {
-    missing = "SELLER_PYTHON is not set (ctest sets it to .venv/bin/python)";
-    return "";
-  }
-  const auto probe = seller::testing::run_command("'" + std::string(env) + "' -c 'import " +
-                                                  module + "' 2>&1");
-  if (probe.exit_code != 0) {
-    missing = std::string(env) + " cannot import " + module +
-              " (pip install -r scripts/requirements-test.txt): " + probe.output;
-    return "";
-  }
-  return env;
-}
-
-#define SELLER_PYTHON_OR_SKIP(var, module)                       \
-  std::string var##_missing;                                     \
-  const std::string var = find_python(module, var##_missing);    \
-  if (var.empty()) {                                             \
-    if (in_ci()) FAIL() << "CI is set but " << var##_missing;    \
-    GTEST_SKIP() << var##_missing;                               \
-  }
+using seller::testing::in_ci;
 
 // Deterministic strings that stress normalization, the pre-tokenizer classes and added tokens.
 std::vector<std::string> adversarial_texts(size_t count) {
