@@ -15,4 +15,4 @@ grep -E "^-- seller:" "$build.configure.log"
 start=$(date +%s)
 cmake --build "$build" -j "$(nproc)" 2>&1 | tail -n 5
 echo "build seconds: $(( $(date +%s) - start ))"
-ctest --test-dir "$build" --output-on-failure -j 8 -L "unit|integration|gpu" 2>&1 | tail -n 40
+ctest --test-dir "$build" --output-on-failure -j 8 -L "unit|integration|gpu" 2>&1 | tail -n 60

@@ -97,7 +97,9 @@ enum class Lossless { kExact, kNfc, kNo };
 
 void check_parity(const std::string& model_rel, const std::string& module, Lossless lossless) {
   SELLER_SHARED_OR_SKIP(model, model_rel);
-  SELLER_SHARED_OR_SKIP(data, "data");
+  SELLER_SHARED_OR_SKIP(data2018, "data/amazon2018-5core-small");
+  SELLER_SHARED_OR_SKIP(data2023, "data/amazon2023-mini-histories");
+  const fs::path data = data2018.parent_path();
   SELLER_PYTHON_OR_SKIP(python, module);
   const Corpus& c = corpus(data);
   ASSERT_GT(c.reviews, 30000u);
