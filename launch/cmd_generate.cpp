@@ -1,6 +1,7 @@
 // `seller generate --model DIR --input IN.jsonl --output OUT.jsonl [--max-new-tokens N]
 //  [--greedy | --sample] [--config F] [--set k=v]`: writes one output line per input line
-// {"id": ..., "prompt": ...}, adding "output" (the generated text without the prompt).
+// {"id": ..., "prompt": ...}, adding "output" (the generated text without the prompt),
+// "prompt_tokens" and "output_tokens" (EOS not counted).
 // DIR is a Hugging Face model folder (config.json, safetensors weights, tokenizer files).
 // Input is validated completely before the model is loaded (file:line for a bad line), and the
 // output is written under a temporary name and renamed at the end: no partial OUT.jsonl.
@@ -50,8 +51,9 @@ std::vector<PromptLine> read_prompts(const std::string& path) {
     SELLER_THROW_IF_NOT(obj.contains("id"), DataError, where, ": missing \"id\"");
     SELLER_THROW_IF_NOT(obj.contains("prompt") && obj["prompt"].is_string(), DataError, where,
                         ": \"prompt\" must be a string");
-    SELLER_THROW_IF_NOT(!obj.contains("output"), DataError, where,
-                        ": already has an \"output\" field");
+    for (const char* key : {"output", "prompt_tokens", "output_tokens"})
+      SELLER_THROW_IF_NOT(!obj.contains(key), DataError, where, ": already has a \"", key,
+                          "\" field (it would be overwritten)");
     out.push_back({obj, obj["prompt"].get<std::string>()});
   }
   SELLER_THROW_IF_NOT(!out.empty(), DataError, path, ": no prompts");
@@ -105,6 +107,7 @@ int run_generate(const GenerateArgs& a) {
     for (size_t i = start; i < end; ++i) {
       auto ids = tokenizer->encode(prompts[i].prompt, g.add_special_tokens);
       batch.push_back({std::vector<int64_t>(ids.begin(), ids.end()), {}});
+      prompts[i].object["prompt_tokens"] = ids.size();
     }
     // A prompt's sampling stream depends on its index in the whole file, not in the batch.
     generate::SamplingOptions batch_opt = opt;
@@ -116,6 +119,7 @@ int run_generate(const GenerateArgs& a) {
       std::vector<int32_t> ids(tokens.begin(), tokens.end());
       nlohmann::json obj = prompts[i].object;
       obj["output"] = tokenizer->decode(ids, /*skip_special_tokens=*/true);
+      obj["output_tokens"] = ids.size();
       out.write(obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     }
   }

@@ -207,7 +207,7 @@ TEST(Generation, GreedyMatchesTransformersGenerate) {
   std::vector<std::vector<int64_t>> prompts = {{1, 403, 407, 261, 378}, {1, 79}, {1, 318, 333, 261, 430, 282, 370, 266}};
   nlohmann::json req;
   req["prompts"] = prompts;
-  req["max_new_tokens"] = 40;
+  req["max_new_tokens"] = 200;
   std::ofstream(work / "greedy.json") << req.dump();
   run_oracle(py, "greedy --model " + model_dir.string() + " --request " +
                      (work / "greedy.json").string() + " --out " + (work / "out.json").string());
@@ -217,7 +217,7 @@ TEST(Generation, GreedyMatchesTransformersGenerate) {
   std::vector<generate::GenerationRequest> reqs;
   for (auto& p : prompts) reqs.push_back({p, {}});
   generate::SamplingOptions opt;
-  opt.max_new_tokens = 40;
+  opt.max_new_tokens = 200;
   opt.eos_ids = {2};
   auto out = generate::generate(d, reqs, opt);  // batched with padding
   for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(out[i].tokens, ref[i]) << "prompt " << i;

@@ -21,7 +21,7 @@ struct DataConfig : ConfigSection {
   double test_fraction = 0.1;           // temporal split only, per user
   int64_t min_user_interactions = 1;    // users with fewer (after dedup) are dropped
   int64_t sort_memory_mb = 256;         // memory of one external-sort run
-  int64_t shard_mb = 256;               // target size of one interactions shard
+  int64_t shard_mb = 64;                // target size of one interactions shard
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

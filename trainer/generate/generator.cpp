@@ -65,7 +65,10 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
     }
     seen[i] = r.prompt_ids;
   }
-  mask = mask.to(device);
+  // The mask of all slots, preallocated: step t uses its first prompt_len + t columns.
+  auto full_mask = torch::ones({b, capacity}, torch::TensorOptions().dtype(torch::kLong));
+  full_mask.narrow(1, 0, prompt_len).copy_(mask);
+  full_mask = full_mask.to(device);
   auto cache = model::KvCache::allocate(cfg, b, capacity, dtype, device);
 
   std::vector<at::Generator> gens;
@@ -75,19 +78,29 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
 
   model::DecoderInput in;
   in.inputs_embeds = embeds;
-  in.attention_mask = mask;
+  in.attention_mask = full_mask.narrow(1, 0, prompt_len);
   in.cache = &cache;
   auto hidden = decoder->hidden_states(in);
-  auto logits = decoder->logits(hidden.select(1, prompt_len - 1)).to(torch::kFloat32).cpu();
+  auto logits = decoder->logits(hidden.select(1, prompt_len - 1));
+  // Greedy without penalty picks every row's token on the device: one transfer per step.
+  const bool device_argmax = options.greedy && options.repetition_penalty == 1.0;
 
   std::vector<int64_t> active(static_cast<size_t>(b));  // request index of each batch row
   for (int64_t i = 0; i < b; ++i) active[i] = i;
   for (int64_t step = 0; step < options.max_new_tokens && !active.empty(); ++step) {
     std::vector<int64_t> next(active.size());
     std::vector<int64_t> keep_rows;
+    torch::Tensor picked, host_logits;
+    if (device_argmax) {
+      picked = logits.argmax(-1).to(torch::kCPU);
+    } else {
+      host_logits = logits.to(torch::kFloat32).cpu();
+    }
     for (size_t row = 0; row < active.size(); ++row) {
       const int64_t req = active[row];
-      int64_t tok = select_token(logits[static_cast<int64_t>(row)], seen[req], options, gens[req]);
+      const auto r = static_cast<int64_t>(row);
+      int64_t tok = device_argmax ? picked[r].item<int64_t>()
+                                  : select_token(host_logits[r], seen[req], options, gens[req]);
       next[row] = tok;
       results[req].tokens.push_back(tok);
       seen[req].push_back(tok);
@@ -101,18 +114,17 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
     if (keep_rows.size() != active.size()) {
       auto index = torch::tensor(keep_rows, torch::kLong);
       cache.select_rows(index);
-      mask = mask.index_select(0, index.to(device));
+      full_mask = full_mask.index_select(0, index.to(device));
       ids = ids.index_select(0, index);
       std::vector<int64_t> still;
       for (int64_t r : keep_rows) still.push_back(active[static_cast<size_t>(r)]);
       active.swap(still);
     }
-    mask = torch::cat({mask, torch::ones({mask.size(0), 1}, mask.options())}, 1);
     model::DecoderInput step_in;
     step_in.input_ids = ids.view({-1, 1}).to(device);
-    step_in.attention_mask = mask;
+    step_in.attention_mask = full_mask.narrow(1, 0, cache.length + 1);
     step_in.cache = &cache;
-    logits = decoder->forward(step_in).select(1, 0).to(torch::kFloat32).cpu();
+    logits = decoder->forward(step_in).select(1, 0);
   }
   return results;
 }
