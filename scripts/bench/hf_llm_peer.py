@@ -43,6 +43,8 @@ def main():
             torch.cuda.synchronize()
             t_decode = max(1e-9, time.perf_counter() - t0 - t_prefill)
         print(f"{b:>6} {b * a.prompt / t_prefill:>14.0f} {b * (a.new - 1) / t_decode:>14.1f}")
+    if a.train_steps <= 0:
+        return
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
     ids = torch.randint(0, 32000, (a.train_batch, a.train_seq + 1), device="cuda")

@@ -263,6 +263,33 @@ TEST(Generation, SamplingIsSeededAndBatchIndependent) {
   EXPECT_EQ(k1[1].tokens, g[1].tokens);
 }
 
+TEST(Generation, StaticStepsEqualDynamicDecoding) {
+  DecoderConfig c;
+  c.vocab_size = 30;
+  c.hidden_size = 32;
+  c.intermediate_size = 40;
+  c.num_layers = 2;
+  c.num_heads = 4;
+  c.num_kv_heads = 2;
+  c.head_dim = 8;
+  c.qk_norm = true;
+  Decoder d(c);
+  init_decoder_weights(d, 0.4, 21);
+  std::vector<generate::GenerationRequest> reqs = {{{1, 2, 3, 4, 5, 6}, {}}, {{7}, {}}, {{8, 9, 10}, {}}};
+  generate::SamplingOptions dynamic;
+  dynamic.max_new_tokens = 25;
+  dynamic.static_decode = false;
+  dynamic.eos_ids = {3};  // likely to end some rows early on this small vocabulary
+  generate::SamplingOptions fixed = dynamic;
+  fixed.static_decode = true;
+  auto a = generate::generate(d, reqs, dynamic);
+  auto b = generate::generate(d, reqs, fixed);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    EXPECT_EQ(a[i].tokens, b[i].tokens) << "row " << i;
+    EXPECT_EQ(a[i].stopped_by_eos, b[i].stopped_by_eos) << "row " << i;
+  }
+}
+
 TEST(Generation, SoftPromptEqualsItsTokenEmbeddings) {
   DecoderConfig c;
   c.vocab_size = 40;

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "trainer/core/error.h"
+#include "trainer/generate/static_decode.h"
 
 namespace seller::generate {
 
@@ -84,6 +85,16 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
   auto logits = decoder->logits(hidden.select(1, prompt_len - 1));
   // Greedy without penalty picks every row's token on the device: one transfer per step.
   const bool device_argmax = options.greedy && options.repetition_penalty == 1.0;
+  if (device_argmax && options.static_decode && cfg.rope.type != "dynamic") {
+    // Fixed-shape steps over the whole cache (CUDA graph on GPU); rows keep stepping after
+    // their EOS, which only costs compute, and their later tokens are dropped.
+    auto first = logits.argmax(-1).to(torch::kCPU);
+    std::vector<int64_t> first_tokens(static_cast<size_t>(b));
+    for (int64_t i = 0; i < b; ++i) first_tokens[i] = first[i].item<int64_t>();
+    auto positions = full_mask.narrow(1, 0, prompt_len).sum(1, /*keepdim=*/true);
+    run_static_greedy(decoder, cache, first_tokens, positions, options, results);
+    return results;
+  }
 
   std::vector<int64_t> active(static_cast<size_t>(b));  // request index of each batch row
   for (int64_t i = 0; i < b; ++i) active[i] = i;

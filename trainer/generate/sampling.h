@@ -20,6 +20,10 @@ struct SamplingOptions {
   double repetition_penalty = 1.0;  // 1 = off; > 1 discourages tokens already present
   uint64_t seed = 0;
   std::vector<int64_t> eos_ids;     // generation of a sequence stops at any of these
+  // Greedy decoding without penalty runs fixed-shape steps (static KV cache, no host values per
+  // step); on CUDA those steps replay a captured CUDA graph. Both only change speed.
+  bool static_decode = true;
+  bool cuda_graph = true;
 
   // Throws seller::ConfigError naming the bad option.
   void validate() const;

@@ -73,6 +73,7 @@ void FileWriter::write_all(const void* data, size_t bytes) {
 
 void FileWriter::write(const void* data, size_t bytes) {
   SELLER_CHECK(fd_ >= 0, "write to a closed file ", path_.string());
+  if (bytes == 0) return;  // an empty tensor's data may be a null pointer (memcpy forbids it)
   position_ += bytes;
   if (used_ + bytes <= buffer_.size()) {
     std::memcpy(buffer_.data() + used_, data, bytes);

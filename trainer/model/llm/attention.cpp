@@ -42,7 +42,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   }
   q = RotaryEmbedding::apply(q.transpose(1, 2), cos, sin);
   k = RotaryEmbedding::apply(k.transpose(1, 2), cos, sin);
-  if (cache) {
+  if (cache && cache->write_index.defined()) {
+    cache->keys[layer_index_].index_copy_(2, cache->write_index, k);
+    cache->values[layer_index_].index_copy_(2, cache->write_index, v);
+    k = cache->keys[layer_index_];
+    v = cache->values[layer_index_];
+  } else if (cache) {
     const int64_t start = cache->length;
     TORCH_CHECK(start + t <= cache->capacity(), "KV cache overflow: ", start + t, " > ",
                 cache->capacity());

@@ -57,6 +57,15 @@ torch::Tensor DecoderImpl::hidden_states(const DecoderInput& in) {
               "give exactly one of input_ids and inputs_embeds");
   torch::Tensor h = in.input_ids.defined() ? embed_tokens(in.input_ids) : in.inputs_embeds;
   const int64_t b = h.size(0), t = h.size(1);
+  if (in.cache && in.cache->write_index.defined()) {
+    // Static single-token step: fixed shapes, no host values (capturable in a CUDA graph).
+    TORCH_CHECK(t == 1 && in.positions.defined(), "a static step takes one token and positions");
+    in.cache->slot_valid.index_fill_(1, in.cache->write_index, true);
+    auto mask = in.cache->slot_valid.view({b, 1, 1, in.cache->capacity()});
+    auto [cos, sin] = rotary_->cos_sin(in.positions, h.scalar_type());
+    for (const auto& layer : *layers) h = layer->as<DecoderLayer>()->forward(h, cos, sin, mask, in.cache);
+    return norm(h);
+  }
   const int64_t past = in.cache ? in.cache->length : 0;
   torch::Tensor mask;
   torch::Tensor key_valid;

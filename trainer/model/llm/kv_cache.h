@@ -17,6 +17,11 @@ struct KvCache {
   std::vector<torch::Tensor> keys, values;  // per layer [B, kv_heads, capacity, head_dim]
   torch::Tensor slot_valid;                 // [B, capacity] bool
   int64_t length = 0;
+  // Static mode (CUDA graphs): when defined, a device int64 [1] holding the slot the next
+  // single-token step writes. Attention then writes with index_copy_ and attends over the whole
+  // capacity under the slot_valid mask, so every step has the same shapes and no host values;
+  // the caller advances write_index and tracks `length` itself.
+  torch::Tensor write_index;
 
   static KvCache allocate(const DecoderConfig& config, int64_t batch, int64_t capacity,
                           torch::ScalarType dtype, torch::Device device);

@@ -77,6 +77,7 @@ torch::Tensor RotaryEmbedding::base_inv_freq(double theta) const {
 
 std::pair<torch::Tensor, torch::Tensor> RotaryEmbedding::cos_sin(const torch::Tensor& positions,
                                                                  torch::ScalarType dtype) const {
+  if (inv_freq_.device() != positions.device()) inv_freq_ = inv_freq_.to(positions.device());
   torch::Tensor inv_freq = inv_freq_;
   if (rope_.type == "dynamic") {
     const int64_t original =

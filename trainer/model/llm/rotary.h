@@ -33,7 +33,9 @@ class RotaryEmbedding {
   RopeConfig rope_;
   int64_t rotary_dim_;
   int64_t max_positions_;
-  torch::Tensor inv_freq_;  // [rotary_dim / 2], fp32, CPU (moved to the positions' device on use)
+  // [rotary_dim / 2], fp32; moves to the positions' device on first use and stays there (so a
+  // captured CUDA graph never copies it).
+  mutable torch::Tensor inv_freq_;
   double attention_scaling_ = 1.0;
 };
 
