@@ -2,6 +2,9 @@
 // The doc strings are what `seller --dump-config` prints as comments and what docs/config.md lists.
 #include "trainer/core/config.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace seller::core {
 
 void DataConfig::visit(FieldVisitor& v) {
@@ -72,6 +75,41 @@ void SamplerConfig::validate(Validator& check) const {
   check.require(seed >= 0, "seed", seed, "must be >= 0");
 }
 
+void LlmConfig::visit(FieldVisitor& v) {
+  v.choice("init", init, {"scratch", "hf"}, "scratch: sizes below; hf: load llm.hf_dir");
+  v.field("hf_dir", hf_dir, "Hugging Face model folder (init = hf)");
+  v.field("vocab_size", vocab_size, "vocabulary size (the tokenizer's)");
+  v.field("hidden_size", hidden_size, "model width");
+  v.field("intermediate_size", intermediate_size, "SwiGLU hidden width");
+  v.field("layers", layers, "decoder layers");
+  v.field("heads", heads, "attention heads");
+  v.field("kv_heads", kv_heads, "key/value heads (grouped-query attention)");
+  v.field("head_dim", head_dim, "width of one head");
+  v.field("max_positions", max_positions, "longest sequence");
+  v.field("rope_theta", rope_theta, "RoPE base");
+  v.field("rms_norm_eps", rms_norm_eps, "RMSNorm epsilon");
+  v.field("tie_embeddings", tie_embeddings, "share input embeddings and output head");
+  v.field("qk_norm", qk_norm, "RMSNorm on q and k per head (Qwen3 style)");
+  v.field("qkv_bias", qkv_bias, "biases on q/k/v projections (Qwen2 style)");
+  v.field("init_std", init_std, "std of the normal initialisation");
+  v.choice("attention", attention, {"sdpa", "eager"}, "fused SDPA or the plain reference");
+}
+
+void LlmConfig::validate(Validator& check) const {
+  check.require(init != "hf" || !hf_dir.empty(), "hf_dir", hf_dir, "must be set when llm.init = hf");
+  for (auto [name, value] : {std::pair<const char*, int64_t>{"vocab_size", vocab_size},
+                             {"hidden_size", hidden_size}, {"intermediate_size", intermediate_size},
+                             {"layers", layers}, {"heads", heads}, {"kv_heads", kv_heads},
+                             {"head_dim", head_dim}, {"max_positions", max_positions}})
+    check.require(value >= 1, name, value, "must be >= 1");
+  check.require(kv_heads >= 1 && heads % std::max<int64_t>(kv_heads, 1) == 0, "kv_heads", kv_heads,
+                "must divide llm.heads");
+  check.require(head_dim % 2 == 0, "head_dim", head_dim, "must be even (rotary pairs)");
+  check.require(rope_theta > 0, "rope_theta", rope_theta, "must be > 0");
+  check.require(rms_norm_eps > 0, "rms_norm_eps", rms_norm_eps, "must be > 0");
+  check.require(init_std > 0, "init_std", init_std, "must be > 0");
+}
+
 void GenerateConfig::visit(FieldVisitor& v) {
   v.field("max_new_tokens", max_new_tokens, "most tokens generated per prompt");
   v.field("greedy", greedy, "greedy decoding (false: sample with the settings below)");
@@ -117,6 +155,7 @@ void Config::visit(FieldVisitor& v) {
   v.section("data", data, "data preparation");
   v.section("synthetic", synthetic, "built-in synthetic dataset");
   v.section("sampler", sampler, "data-parallel sample order");
+  v.section("llm", llm, "decoder-only LLM (from scratch or a Hugging Face folder)");
   v.section("generate", generate, "text generation (seller generate)");
 }
 

@@ -53,6 +53,30 @@ struct SamplerConfig : ConfigSection {
   void validate(Validator& check) const override;
 };
 
+// `llm:` the decoder when it is trained from scratch (a Hugging Face folder brings its own).
+struct LlmConfig : ConfigSection {
+  std::string init = "scratch";  // scratch | hf
+  std::string hf_dir;            // init = hf: the Hugging Face model folder
+  int64_t vocab_size = 8192;
+  int64_t hidden_size = 256;
+  int64_t intermediate_size = 688;
+  int64_t layers = 4;
+  int64_t heads = 8;
+  int64_t kv_heads = 4;
+  int64_t head_dim = 32;
+  int64_t max_positions = 1024;
+  double rope_theta = 10000.0;
+  double rms_norm_eps = 1e-5;
+  bool tie_embeddings = true;
+  bool qk_norm = false;
+  bool qkv_bias = false;
+  double init_std = 0.02;
+  std::string attention = "sdpa";  // sdpa | eager
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
 // `generate:` explanation/text generation (seller generate).
 struct GenerateConfig : ConfigSection {
   int64_t max_new_tokens = 64;
@@ -86,6 +110,7 @@ struct Config : ConfigSection {
   DataConfig data;
   SyntheticConfig synthetic;
   SamplerConfig sampler;
+  LlmConfig llm;
   GenerateConfig generate;
 
   void visit(FieldVisitor& v) override;
