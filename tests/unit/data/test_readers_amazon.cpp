@@ -7,45 +7,19 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/test_support.h"
-#include "trainer/core/error.h"
+#include "tests/unit/data/reader_test_util.h"
 #include "trainer/data/readers/amazon_reader.h"
-#include "trainer/data/readers/reader.h"
 
 namespace {
 
-using seller::DataError;
-using seller::data::InputFormat;
-using seller::data::ReadOptions;
-using seller::data::ReadStats;
-using seller::data::Record;
-using seller::data::SourcePosition;
-using seller::testing::TempDir;
-using seller::testing::write_file;
-
-struct Collected {
-  std::vector<Record> records;
-  std::vector<SourcePosition> positions;
-  ReadStats stats;
-};
+using namespace seller::data::reader_test;
 
 Collected collect(const std::filesystem::path& path, ReadOptions options = {}) {
-  Collected c;
-  c.stats = seller::data::read_records(InputFormat::kAmazon, path, options,
-                                       [&](const Record& r, const SourcePosition& p) {
-                                         c.records.push_back(r);
-                                         c.positions.push_back(p);
-                                       });
-  return c;
+  return collect_records(InputFormat::kAmazon, path, options);
 }
 
 std::string error_of(const std::filesystem::path& path, ReadOptions options = {}) {
-  try {
-    collect(path, options);
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "<no error>";
+  return data_error_of([&] { collect(path, options); });
 }
 
 constexpr const char* kGood1 =

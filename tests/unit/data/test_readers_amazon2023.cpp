@@ -5,46 +5,20 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/test_support.h"
-#include "trainer/core/error.h"
+#include "tests/unit/data/reader_test_util.h"
 #include "trainer/data/readers/amazon2023_reader.h"
-#include "trainer/data/readers/reader.h"
 
 namespace {
 
-using seller::DataError;
-using seller::data::InputFormat;
-using seller::data::ReadOptions;
-using seller::data::ReadStats;
-using seller::data::Record;
-using seller::data::SourcePosition;
-using seller::testing::TempDir;
-using seller::testing::write_file;
-
-struct Collected {
-  std::vector<Record> records;
-  std::vector<SourcePosition> positions;
-  ReadStats stats;
-};
+using namespace seller::data::reader_test;
 
 Collected collect(const std::filesystem::path& path, ReadOptions options = {}) {
-  Collected c;
-  c.stats = seller::data::read_records(InputFormat::kAmazon2023, path, options,
-                                       [&](const Record& r, const SourcePosition& p) {
-                                         c.records.push_back(r);
-                                         c.positions.push_back(p);
-                                       });
-  return c;
+  return collect_records(InputFormat::kAmazon2023, path, options);
 }
 
 std::string reason_of(const std::string& line) {
   std::vector<Record> out;
-  try {
-    seller::data::parse_amazon2023_line(line, out);
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "<no error>";
+  return data_error_of([&] { seller::data::parse_amazon2023_line(line, out); });
 }
 
 std::string review(const std::string& asin, int64_t ts, const std::string& extra = "") {

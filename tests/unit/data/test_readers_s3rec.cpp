@@ -5,21 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/test_support.h"
-#include "trainer/core/error.h"
-#include "trainer/data/readers/reader.h"
+#include "tests/unit/data/reader_test_util.h"
 #include "trainer/data/readers/s3rec_reader.h"
 
 namespace {
 
-using seller::DataError;
-using seller::data::InputFormat;
-using seller::data::ReadOptions;
-using seller::data::ReadStats;
-using seller::data::Record;
-using seller::data::SourcePosition;
-using seller::testing::TempDir;
-using seller::testing::write_file;
+using namespace seller::data::reader_test;
 
 struct Counts {
   size_t users = 0, items = 0, records = 0, with_category = 0;

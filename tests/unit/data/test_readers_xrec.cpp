@@ -5,36 +5,15 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/test_support.h"
-#include "trainer/core/error.h"
-#include "trainer/data/readers/reader.h"
+#include "tests/unit/data/reader_test_util.h"
 #include "trainer/data/readers/xrec_reader.h"
 
 namespace {
 
-using seller::DataError;
-using seller::data::InputFormat;
-using seller::data::ReadOptions;
-using seller::data::ReadStats;
-using seller::data::Record;
-using seller::data::SourcePosition;
-using seller::testing::TempDir;
-using seller::testing::write_file;
-
-struct Collected {
-  std::vector<Record> records;
-  std::vector<SourcePosition> positions;
-  ReadStats stats;
-};
+using namespace seller::data::reader_test;
 
 Collected collect(const std::filesystem::path& path, ReadOptions options = {}) {
-  Collected c;
-  c.stats = seller::data::read_records(InputFormat::kXRec, path, options,
-                                       [&](const Record& r, const SourcePosition& p) {
-                                         c.records.push_back(r);
-                                         c.positions.push_back(p);
-                                       });
-  return c;
+  return collect_records(InputFormat::kXRec, path, options);
 }
 
 // Python: rows of total_{trn,val,tst}.csv that exist, then tst.jsonl pairs found in no CSV;

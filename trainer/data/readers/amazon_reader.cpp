@@ -1,8 +1,7 @@
 // Amazon 2014/2018 review lines through the flat SAX handler. See amazon_reader.h.
 #include "trainer/data/readers/amazon_reader.h"
 
-#include "trainer/data/readers/flat_record_sax.h"
-#include "trainer/data/readers/line_loop.h"
+#include "trainer/data/readers/flat_jsonl.h"
 
 namespace seller::data {
 namespace {
@@ -19,42 +18,17 @@ json::FieldTarget amazon_lookup(std::string_view key, Record& r) {
   return {};
 }
 
+constexpr FlatJsonlFormat kAmazonFormat{&amazon_lookup, "reviewerID", "asin", ".json"};
+
 }  // namespace
 
 bool parse_amazon_line(std::string_view line, Record& record) {
-  record.clear();
-  if (is_blank(line)) return false;
-  json::FlatRecordSax handler(record, &amazon_lookup);
-  json::sax_parse_text(line, handler);
-  SELLER_THROW_IF_NOT(!record.user.empty(), DataError, "missing or empty 'reviewerID'");
-  SELLER_THROW_IF_NOT(!record.item.empty(), DataError, "missing or empty 'asin'");
-  return true;
+  return parse_flat_jsonl_line(line, record, kAmazonFormat);
 }
 
 ReadStats read_amazon(const std::filesystem::path& input, const ReadOptions& options,
                       const RecordSink& sink) {
-  std::vector<std::filesystem::path> files{input};
-  if (std::filesystem::is_directory(input)) {
-    files = list_input_files(
-        input,
-        [](const std::string& name) {
-          return name.ends_with(".json") || name.ends_with(".json.gz");
-        },
-        "*.json or *.json.gz");
-  }
-  ReadStats stats;
-  Record record;
-  for (const auto& file : files) {
-    for_each_line(
-        file, options, stats,
-        [&](std::string_view line) { return parse_amazon_line(line, record); },
-        [&](const SourcePosition& position) {
-          ++stats.records;
-          sink(record, position);
-        });
-  }
-  require_records(input, stats);
-  return stats;
+  return read_flat_jsonl(input, options, sink, kAmazonFormat);
 }
 
 }  // namespace seller::data

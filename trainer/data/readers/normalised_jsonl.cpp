@@ -5,8 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "trainer/data/readers/flat_record_sax.h"
-#include "trainer/data/readers/line_loop.h"
+#include "trainer/data/readers/flat_jsonl.h"
 
 namespace seller::data {
 namespace {
@@ -120,6 +119,8 @@ json::FieldTarget normalised_lookup(std::string_view key, Record& r) {
   return {Slot::kUnknown, nullptr, 1, {}};
 }
 
+constexpr FlatJsonlFormat kNormalisedFormat{&normalised_lookup, "user", "item", ".jsonl"};
+
 }  // namespace
 
 void append_record_jsonl(const Record& record, std::string& out) {
@@ -155,39 +156,12 @@ void append_record_jsonl(const Record& record, std::string& out) {
 }
 
 bool parse_record_jsonl(std::string_view line, Record& record) {
-  record.clear();
-  if (is_blank(line)) return false;
-  json::FlatRecordSax handler(record, &normalised_lookup);
-  json::sax_parse_text(line, handler);
-  SELLER_THROW_IF_NOT(!record.user.empty(), DataError, "missing or empty 'user'");
-  SELLER_THROW_IF_NOT(!record.item.empty(), DataError, "missing or empty 'item'");
-  return true;
+  return parse_flat_jsonl_line(line, record, kNormalisedFormat);
 }
 
 ReadStats read_synthetic(const std::filesystem::path& input, const ReadOptions& options,
                          const RecordSink& sink) {
-  std::vector<std::filesystem::path> files{input};
-  if (std::filesystem::is_directory(input)) {
-    files = list_input_files(
-        input,
-        [](const std::string& name) {
-          return name.ends_with(".jsonl") || name.ends_with(".jsonl.gz");
-        },
-        "*.jsonl or *.jsonl.gz");
-  }
-  ReadStats stats;
-  Record record;
-  for (const auto& file : files) {
-    for_each_line(
-        file, options, stats,
-        [&](std::string_view line) { return parse_record_jsonl(line, record); },
-        [&](const SourcePosition& position) {
-          ++stats.records;
-          sink(record, position);
-        });
-  }
-  require_records(input, stats);
-  return stats;
+  return read_flat_jsonl(input, options, sink, kNormalisedFormat);
 }
 
 }  // namespace seller::data
