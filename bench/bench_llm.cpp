@@ -6,7 +6,10 @@
 //
 // Usage: bench_llm [--layers N] [--batches 1,16,64] [--prompt 128] [--new 128]
 //                  [--train-batch 8] [--train-seq 1024] [--train-steps 10] [--hbm-gbs 3350]
+#include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime.h>
 #include <torch/torch.h>
 
@@ -104,7 +107,10 @@ int main(int argc, char** argv) {
     prefill_only.max_new_tokens = 1;
     seller::generate::SamplingOptions full;
     full.max_new_tokens = fresh;
-    seller::generate::generate(d, reqs, prefill_only);  // warm-up
+    // Warm-up: also captures the decode graph of this shape, which later calls replay (as the
+    // batches of a `seller generate` run do).
+    seller::generate::generate(d, reqs, prefill_only);
+    seller::generate::generate(d, reqs, full);
     torch::cuda::synchronize();
     auto t0 = Clock::now();
     seller::generate::generate(d, reqs, prefill_only);
@@ -125,6 +131,51 @@ int main(int argc, char** argv) {
                 100.0 * decode_tps / limit);
   }
 
+  {
+    // Pure GPU time of one static decode step (batch 1): 50 back-to-back replays of the captured
+    // graph between two CUDA events, no host synchronisation in between.
+    torch::NoGradGuard no_grad;
+    auto cache = seller::model::KvCache::allocate(cfg, 1, prompt + fresh, torch::kBFloat16,
+                                                  torch::kCUDA);
+    seller::model::DecoderInput pre;
+    pre.input_ids = torch::randint(3, cfg.vocab_size, {1, prompt},
+                                   torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA));
+    pre.cache = &cache;
+    d->hidden_states(pre);
+    auto lopts = torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA);
+    auto ids = torch::full({1, 1}, 5, lopts);
+    auto pos = torch::full({1, 1}, prompt, lopts);
+    cache.write_index = torch::full({1}, prompt, lopts);
+    auto step = [&] {
+      seller::model::DecoderInput in;
+      in.input_ids = ids;
+      in.positions = pos;
+      in.cache = &cache;
+      ids.copy_(d->logits(d->hidden_states(in)).select(1, 0).argmax(-1, true));
+    };
+    auto stream = c10::cuda::getStreamFromPool(false, 0);
+    c10::cuda::CUDAStreamGuard guard(stream);
+    step();
+    at::cuda::CUDAGraph graph;
+    graph.capture_begin();
+    step();
+    graph.capture_end();
+    graph.replay();
+    cudaEvent_t e0, e1;
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    cudaEventRecord(e0, stream.stream());
+    for (int i = 0; i < 50; ++i) graph.replay();
+    cudaEventRecord(e1, stream.stream());
+    cudaEventSynchronize(e1);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, e0, e1);
+    std::printf("static decode step (batch 1, graph replay, GPU time): %.3f ms; weights alone "
+                "need %.3f ms at the bandwidth limit\n",
+                ms / 50, weight_bytes / (hbm_gbs * 1e9) * 1e3);
+  }
+
+  if (train_steps <= 0) return 0;
   std::printf("\n== training: batch %lld x %lld tokens, bf16 weights, AdamW (LibTorch), %lld steps\n",
               static_cast<long long>(train_batch), static_cast<long long>(train_seq),
               static_cast<long long>(train_steps));

@@ -17,8 +17,6 @@ struct Pending {
 };
 
 constexpr Pending kPending[] = {
-    {"train", "train the SELLER model (behaviour path, MoE adapter, LLM)", "SELLER model (#4)"},
-    {"eval", "text-quality and utility metrics of explanations", "evaluation suite (#5)"},
     {"ckpt", "inspect, verify, reshard and export checkpoints", "sharded checkpoints (#7)"},
     {"launch", "start a multi-process run (MPI, Slurm or TCP rendezvous)",
      "distributed training (#6)"},
@@ -30,12 +28,16 @@ constexpr Pending kPending[] = {
 constexpr Pending kGenerateWithoutTorch = {
     "generate", "write explanations (this build has no LibTorch: rebuild with it)",
     "LLM core (#3): rebuild with -DSELLER_WITH_TORCH=ON for the"};
+constexpr Pending kTrainWithoutTorch = {
+    "train", "train a model (this build has no LibTorch: rebuild with it)",
+    "SELLER model (#4): rebuild with -DSELLER_WITH_TORCH=ON for the"};
 #endif
 
 void register_pending_commands(CLI::App& app, Runner& run) {
   std::vector<Pending> pending(std::begin(kPending), std::end(kPending));
 #if !SELLER_HAVE_TORCH
   pending.push_back(kGenerateWithoutTorch);
+  pending.push_back(kTrainWithoutTorch);
 #endif
   for (const auto& p : pending) {
     CLI::App* cmd = app.add_subcommand(p.name, std::string(p.description) + " [not implemented yet]");

@@ -13,8 +13,12 @@ using Runner = std::function<int()>;
 void register_data_commands(CLI::App& app, Runner& run);
 // `seller generate` (needs LibTorch; built only when it is found).
 void register_generate_command(CLI::App& app, Runner& run);
-// train, eval, ckpt, launch (and generate in builds without LibTorch): print "not implemented yet" and exit 2 until their issues
-// land (never a fake success).
+// `seller train` (needs LibTorch; built only when it is found).
+void register_train_command(CLI::App& app, Runner& run);
+// `seller eval`: text-quality metrics with bootstrap intervals and paired comparisons.
+void register_eval_command(CLI::App& app, Runner& run);
+// ckpt, launch (and train/generate in builds without LibTorch): print "not implemented yet" and
+// exit 2 until their issues land (never a fake success).
 void register_pending_commands(CLI::App& app, Runner& run);
 
 }  // namespace seller::launch

@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   seller::launch::register_data_commands(app, run);
 #if SELLER_HAVE_TORCH
   seller::launch::register_generate_command(app, run);
+  seller::launch::register_train_command(app, run);
 #endif
+  seller::launch::register_eval_command(app, run);
   seller::launch::register_pending_commands(app, run);
   try {
     app.parse(argc, argv);

@@ -12,10 +12,7 @@
 namespace seller::eval {
 namespace {
 
-struct CorpusStats {
-  std::vector<int64_t> matches, totals;
-  int64_t hyp_length = 0, ref_length = 0;
-};
+using CorpusStats = BleuCounts;
 
 void check_inputs(size_t hyps, size_t refs, int max_order, const char* who) {
   SELLER_THROW_IF_NOT(hyps == refs, DataError, who, ": ", hyps, " hypotheses but ", refs,
@@ -180,6 +177,46 @@ BleuResult sacrebleu_bleu(const std::vector<std::string>& hyps,
   check_inputs(hyps.size(), refs.size(), options.max_ngram_order, "sacrebleu_bleu");
   return sacrebleu_bleu_tokenized(tokenize_corpus(hyps, Tokenizer::kSacre13a),
                                   tokenize_corpus(refs, Tokenizer::kSacre13a), options);
+}
+
+std::vector<BleuCounts> bleu_pair_counts(const TokenizedCorpus& hyps, const TokenizedCorpus& refs,
+                                         int max_order) {
+  check_inputs(hyps.size(), refs.size(), max_order, "bleu_pair_counts");
+  std::vector<BleuCounts> out(hyps.size());
+  PairIds ids;
+  NgramCounter counter;
+  for (size_t i = 0; i < hyps.size(); ++i) {
+    BleuCounts& c = out[i];
+    c.matches.assign(static_cast<size_t>(max_order), 0);
+    c.totals.assign(static_cast<size_t>(max_order), 0);
+    c.hyp_length = static_cast<int64_t>(hyps[i].size());
+    c.ref_length = static_cast<int64_t>(refs[i].size());
+    ids.assign(hyps[i], refs[i]);
+    for (int n = 1; n <= max_order; ++n) {
+      if (hyps[i].size() < static_cast<size_t>(n)) break;
+      const NgramOverlap o = counter.overlap(ids.hyp(), ids.ref(), n, ids.vocab_size());
+      c.matches[static_cast<size_t>(n - 1)] = o.clipped_matches;
+      c.totals[static_cast<size_t>(n - 1)] = o.hyp_count;
+    }
+  }
+  return out;
+}
+
+BleuResult peter_bleu_from_counts(const BleuCounts& counts, int max_order, bool smooth) {
+  SELLER_THROW_IF_NOT(max_order >= 1 && counts.matches.size() >= static_cast<size_t>(max_order) &&
+                          counts.totals.size() >= static_cast<size_t>(max_order),
+                      ConfigError, "peter_bleu_from_counts: counts hold fewer than ", max_order,
+                      " orders");
+  return finish_peter(truncated(counts, max_order), max_order, smooth);
+}
+
+BleuResult sacrebleu_bleu_from_counts(const BleuCounts& counts, const SacreBleuOptions& options) {
+  const int n = options.max_ngram_order;
+  SELLER_THROW_IF_NOT(n >= 1 && counts.matches.size() >= static_cast<size_t>(n) &&
+                          counts.totals.size() >= static_cast<size_t>(n),
+                      ConfigError, "sacrebleu_bleu_from_counts: counts hold fewer than ", n,
+                      " orders");
+  return finish_sacrebleu(truncated(counts, n), options);
 }
 
 }  // namespace seller::eval

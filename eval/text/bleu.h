@@ -48,6 +48,23 @@ struct SacreBleuOptions {
   double smooth_value = -1;                        // < 0: sacreBLEU's default (floor 0.1, add-k 1)
 };
 
+// Summed n-gram statistics, per pair or per corpus (what both BLEU formulas start from). The
+// bootstrap (eval/stats) resamples pairs and re-sums these instead of re-counting n-grams.
+struct BleuCounts {
+  std::vector<int64_t> matches, totals;  // orders 1..max_order
+  int64_t hyp_length = 0, ref_length = 0;
+};
+
+// counts[i] = the statistics of pair i alone (any tokenisation; sizes checked as for BLEU).
+std::vector<BleuCounts> bleu_pair_counts(const TokenizedCorpus& hyps, const TokenizedCorpus& refs,
+                                         int max_order);
+
+// BLEU-max_order from summed counts (which may hold more orders; the first max_order are used):
+// the same formulas, in the same float order, as peter_bleu / sacrebleu_bleu_tokenized.
+BleuResult peter_bleu_from_counts(const BleuCounts& counts, int max_order, bool smooth = false);
+BleuResult sacrebleu_bleu_from_counts(const BleuCounts& counts,
+                                      const SacreBleuOptions& options = {});
+
 // sacreBLEU corpus BLEU on raw text (13a tokenisation, case-sensitive).
 BleuResult sacrebleu_bleu(const std::vector<std::string>& hyps,
                           const std::vector<std::string>& refs,

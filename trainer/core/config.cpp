@@ -138,6 +138,58 @@ void GenerateConfig::validate(Validator& check) const {
   check.require(device_ok, "device", device, "must be auto, cpu, cuda or cuda:N");
 }
 
+void SasrecConfig::visit(FieldVisitor& v) {
+  v.field("hidden", hidden, "embedding and hidden width");
+  v.field("layers", layers, "transformer blocks");
+  v.field("heads", heads, "attention heads (must divide sasrec.hidden)");
+  v.field("max_len", max_len, "most recent history items the model reads");
+  v.field("dropout", dropout, "dropout on embeddings, attention, residuals and feed-forward");
+  v.choice("loss", loss, {"ce", "sampled"},
+           "ce: cross-entropy over all items; sampled: softmax over the target and shared "
+           "uniform negatives (large catalogs)");
+  v.field("negatives", negatives, "loss = sampled: negatives per step");
+}
+
+void SasrecConfig::validate(Validator& check) const {
+  check.require(hidden >= 1, "hidden", hidden, "must be >= 1");
+  check.require(layers >= 1, "layers", layers, "must be >= 1");
+  check.require(heads >= 1, "heads", heads, "must be >= 1");
+  check.require(heads < 1 || hidden % heads == 0, "heads", heads, "must divide sasrec.hidden");
+  check.require(max_len >= 1 && max_len <= 4096, "max_len", max_len, "must be in [1, 4096]");
+  check.require(dropout >= 0.0 && dropout < 1.0, "dropout", dropout, "must be in [0, 1)");
+  check.require(negatives >= 1, "negatives", negatives, "must be >= 1");
+}
+
+void TrainConfig::visit(FieldVisitor& v) {
+  v.field("data", data, "prepared dataset folder (seller data prepare --output)");
+  v.field("epochs", epochs, "most training epochs");
+  v.field("batch_size", batch_size, "sequences per step");
+  v.field("lr", lr, "AdamW learning rate (peak when warmup_steps > 0)");
+  v.field("weight_decay", weight_decay, "AdamW decoupled weight decay");
+  v.field("warmup_steps", warmup_steps, "> 0: linear warmup then cosine decay; 0: constant lr");
+  v.field("clip", clip, "gradient-norm clipping threshold (0 = off)");
+  v.field("eval_every", eval_every, "epochs between validations");
+  v.field("patience", patience, "validations without a better NDCG@10 before stopping (0 = off)");
+  v.field("device", device, "auto | cpu | cuda | cuda:N");
+  v.field("seed", seed, "model init, dropout, batch order and the shuffled-history control");
+}
+
+void TrainConfig::validate(Validator& check) const {
+  check.require(epochs >= 1, "epochs", epochs, "must be >= 1");
+  check.require(batch_size >= 1, "batch_size", batch_size, "must be >= 1");
+  check.require(lr > 0, "lr", lr, "must be > 0");
+  check.require(weight_decay >= 0, "weight_decay", weight_decay, "must be >= 0");
+  check.require(warmup_steps >= 0, "warmup_steps", warmup_steps, "must be >= 0");
+  check.require(clip >= 0, "clip", clip, "must be >= 0 (0 = off)");
+  check.require(eval_every >= 1, "eval_every", eval_every, "must be >= 1");
+  check.require(patience >= 0, "patience", patience, "must be >= 0 (0 = off)");
+  check.require(seed >= 0, "seed", seed, "must be >= 0");
+  const bool device_ok = device == "auto" || device == "cpu" || device == "cuda" ||
+                         (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                          device.find_first_not_of("0123456789", 5) == std::string::npos);
+  check.require(device_ok, "device", device, "must be auto, cpu, cuda or cuda:N");
+}
+
 void RunConfig::visit(FieldVisitor& v) {
   v.field("name", name, "run name (a folder under output_dir)");
   v.field("output_dir", output_dir, "folder that holds every run");
@@ -151,16 +203,22 @@ void RunConfig::validate(Validator& check) const {
 
 void Config::visit(FieldVisitor& v) {
   v.field("seed", seed, "global seed (model init, dropout); data order has its own seeds");
+  v.choice("task", task, {"sasrec", "seller"},
+           "what seller train trains: sasrec (next-item baseline) | seller (not implemented yet)");
   v.section("run", run, "run naming and output");
   v.section("data", data, "data preparation");
   v.section("synthetic", synthetic, "built-in synthetic dataset");
   v.section("sampler", sampler, "data-parallel sample order");
   v.section("llm", llm, "decoder-only LLM (from scratch or a Hugging Face folder)");
   v.section("generate", generate, "text generation (seller generate)");
+  v.section("sasrec", sasrec, "SASRec next-item model (task = sasrec)");
+  v.section("train", train, "training loop (seller train)");
 }
 
 void Config::validate(Validator& check) const {
   check.require(seed >= 0, "seed", seed, "must be >= 0");
+  check.require(task != "sasrec" || !train.data.empty(), "train.data", train.data,
+                "must name a prepared dataset folder when task = sasrec");
 }
 
 }  // namespace seller::core

@@ -104,14 +104,49 @@ struct RunConfig : ConfigSection {
   void validate(Validator& check) const override;
 };
 
+// `sasrec:` the SASRec next-item model (task = sasrec; the SELLER behaviour path).
+struct SasrecConfig : ConfigSection {
+  int64_t hidden = 64;
+  int64_t layers = 2;
+  int64_t heads = 2;
+  int64_t max_len = 50;     // most recent items the model reads
+  double dropout = 0.2;     // embedding, attention, residual and feed-forward dropout
+  std::string loss = "ce";  // ce (softmax over all items) | sampled (shared uniform negatives)
+  int64_t negatives = 256;  // loss = sampled: negatives per step
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
+// `train:` the training loop of `seller train`.
+struct TrainConfig : ConfigSection {
+  std::string data;  // a prepared dataset folder (seller data prepare)
+  int64_t epochs = 200;
+  int64_t batch_size = 256;
+  double lr = 1e-3;
+  double weight_decay = 0.0;
+  int64_t warmup_steps = 0;     // > 0: linear warmup, then cosine decay to 0 at the last step
+  double clip = 1.0;            // gradient-norm clipping (0 = off)
+  int64_t eval_every = 5;       // epochs between validations
+  int64_t patience = 10;        // validations without a better NDCG@10 before stopping (0 = off)
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  int64_t seed = 42;            // model init, dropout, batch order, shuffled control
+
+  void visit(FieldVisitor& v) override;
+  void validate(Validator& check) const override;
+};
+
 struct Config : ConfigSection {
   int64_t seed = 1234;
+  std::string task = "seller";  // what `seller train` trains: sasrec | seller
   RunConfig run;
   DataConfig data;
   SyntheticConfig synthetic;
   SamplerConfig sampler;
   LlmConfig llm;
   GenerateConfig generate;
+  SasrecConfig sasrec;
+  TrainConfig train;
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

@@ -70,7 +70,18 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
   auto full_mask = torch::ones({b, capacity}, torch::TensorOptions().dtype(torch::kLong));
   full_mask.narrow(1, 0, prompt_len).copy_(mask);
   full_mask = full_mask.to(device);
-  auto cache = model::KvCache::allocate(cfg, b, capacity, dtype, device);
+  // Greedy without penalty picks every row's token on the device: one transfer per step; with
+  // static decoding it runs fixed-shape steps over a pooled session (CUDA graph on GPU).
+  const bool device_argmax = options.greedy && options.repetition_penalty == 1.0;
+  const bool use_static = device_argmax && options.static_decode && cfg.rope.type != "dynamic";
+  std::shared_ptr<StaticDecodeSession> session;
+  model::KvCache local_cache;
+  if (use_static) {
+    session = acquire_static_session(decoder, b, capacity, dtype, device);
+  } else {
+    local_cache = model::KvCache::allocate(cfg, b, capacity, dtype, device);
+  }
+  model::KvCache& cache = use_static ? session_cache(*session) : local_cache;
 
   std::vector<at::Generator> gens;
   for (int64_t i = 0; i < b; ++i)
@@ -83,16 +94,14 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
   in.cache = &cache;
   auto hidden = decoder->hidden_states(in);
   auto logits = decoder->logits(hidden.select(1, prompt_len - 1));
-  // Greedy without penalty picks every row's token on the device: one transfer per step.
-  const bool device_argmax = options.greedy && options.repetition_penalty == 1.0;
-  if (device_argmax && options.static_decode && cfg.rope.type != "dynamic") {
+  if (use_static) {
     // Fixed-shape steps over the whole cache (CUDA graph on GPU); rows keep stepping after
     // their EOS, which only costs compute, and their later tokens are dropped.
     auto first = logits.argmax(-1).to(torch::kCPU);
     std::vector<int64_t> first_tokens(static_cast<size_t>(b));
     for (int64_t i = 0; i < b; ++i) first_tokens[i] = first[i].item<int64_t>();
     auto positions = full_mask.narrow(1, 0, prompt_len).sum(1, /*keepdim=*/true);
-    run_static_greedy(decoder, cache, first_tokens, positions, options, results);
+    run_static_greedy(decoder, *session, first_tokens, positions, options, results);
     return results;
   }
 

@@ -13,10 +13,8 @@ bool parse_flat_jsonl_line(std::string_view line, Record& record, const FlatJson
   if (is_blank(line)) return false;
   json::FlatRecordSax handler(record, format.lookup);
   json::sax_parse_text(line, handler);
-  SELLER_THROW_IF_NOT(!record.user.empty(), DataError, "missing or empty '", format.user_key,
-                      "'");
-  SELLER_THROW_IF_NOT(!record.item.empty(), DataError, "missing or empty '", format.item_key,
-                      "'");
+  SELLER_THROW_IF_NOT(!record.user.empty(), DataError, "missing or empty '", format.user_key, "'");
+  SELLER_THROW_IF_NOT(!record.item.empty(), DataError, "missing or empty '", format.item_key, "'");
   return true;
 }
 

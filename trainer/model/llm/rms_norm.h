@@ -1,4 +1,5 @@
-// RMSNorm as Llama/Qwen use it: normalise in fp32, cast back to the input dtype, then scale.
+// RMSNorm as Llama/Qwen use it: normalise in fp32, cast back to the input dtype, then scale
+// (on CUDA through LibTorch's fused rms_norm kernel).
 #pragma once
 
 #include <torch/nn/module.h>
