@@ -28,7 +28,11 @@
 #include "trainer/data/readers/reader.h"
 #include "trainer/data/synthetic/synthetic.h"
 
+#include "bench/bench_machine.h"
+
 namespace {
+
+using seller::bench::cpu_model;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -63,14 +67,6 @@ uint64_t proc_kb(const char* file, const std::string& key) {
     if (line.rfind(key + ":", 0) == 0)
       return std::strtoull(line.c_str() + key.size() + 1, nullptr, 10);
   return 0;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
 }
 
 // The synthetic dataset of about `interactions` interactions: 20 per user on average, one item

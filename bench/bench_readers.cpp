@@ -27,19 +27,15 @@
 #include "trainer/data/readers/reader.h"
 #include "trainer/io/line_reader.h"
 
+#include "bench/bench_machine.h"
+
 namespace {
+
+using seller::bench::cpu_model;
+using seller::bench::thread_cpu_seconds;
 
 namespace fs = std::filesystem;
 using seller::data::InputFormat;
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
-}
 
 double peak_rss_mb() {
   rusage usage{};
@@ -100,14 +96,6 @@ void generate(const fs::path& plain, const fs::path& gz, size_t target_bytes) {
     written += chunk.size();
   }
   gzclose(z);
-}
-
-// CPU time of this thread: "MB/s per core" that stays meaningful on a shared machine, where the
-// wall clock also counts the time other processes held the core.
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

@@ -21,7 +21,11 @@
 #include "eval/text/text_report.h"
 #include "eval/text/tokenize.h"
 
+#include "bench/bench_machine.h"
+
 namespace {
+
+using seller::bench::cpu_model;
 
 using namespace seller::eval;
 
@@ -29,15 +33,6 @@ std::vector<std::string> read_strings(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read " + path);
   return nlohmann::json::parse(in).get<std::vector<std::string>>();
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
 }
 
 struct Dataset {

@@ -21,22 +21,14 @@
 #include "tests/unit/text/review_texts.h"
 #include "trainer/text/tokenizer.h"
 
+#include "bench/bench_machine.h"
+
 namespace {
 
+using seller::bench::cpu_model;
+using seller::bench::thread_cpu_seconds;
+
 namespace fs = std::filesystem;
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
-}
-
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 struct Pass {
   double wall = 0, cpu = 0;

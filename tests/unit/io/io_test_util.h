@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "tests/support/test_support.h"
@@ -90,5 +91,21 @@ inline std::vector<std::byte> pattern_bytes(DType dtype, size_t numel, uint32_t 
   }
   return out;
 }
+
+// Tensors for the writers, with the bytes they point at (pattern_bytes of each dtype).
+struct Owned {
+  std::vector<std::vector<std::byte>> storage;
+  std::vector<TensorView> views;
+  void add(const std::string& name, DType dtype, std::vector<int64_t> shape, uint32_t seed) {
+    size_t numel = 1;
+    for (auto d : shape) numel *= static_cast<size_t>(d);
+    storage.push_back(pattern_bytes(dtype, numel, seed));
+    views.push_back({name, dtype, std::move(shape), {}});
+  }
+  std::span<const TensorView> finish() {
+    for (size_t i = 0; i < views.size(); ++i) views[i].data = storage[i];
+    return views;
+  }
+};
 
 }  // namespace seller::io::test

@@ -85,20 +85,7 @@ TEST(SafetensorsReader, UnalignedTensorIsReportedAndCopyable) {
 
 // --- sharded checkpoints -------------------------------------------------------------------
 
-struct Owned {
-  std::vector<std::vector<std::byte>> storage;
-  std::vector<TensorView> views;
-  void add(const std::string& name, DType dtype, std::vector<int64_t> shape, uint32_t seed) {
-    size_t numel = 1;
-    for (auto d : shape) numel *= static_cast<size_t>(d);
-    storage.push_back(test::pattern_bytes(dtype, numel, seed));
-    views.push_back({name, dtype, std::move(shape), {}});
-  }
-  std::span<const TensorView> finish() {
-    for (size_t i = 0; i < views.size(); ++i) views[i].data = storage[i];
-    return views;
-  }
-};
+using test::Owned;
 
 Owned small_model() {
   Owned m;

@@ -22,20 +22,7 @@ using nlohmann::json;
 using seller::testing::read_file;
 using seller::testing::TempDir;
 
-struct Owned {
-  std::vector<std::vector<std::byte>> storage;
-  std::vector<TensorView> views;
-  void add(const std::string& name, DType dtype, std::vector<int64_t> shape, uint32_t seed) {
-    size_t numel = 1;
-    for (auto d : shape) numel *= static_cast<size_t>(d);
-    storage.push_back(test::pattern_bytes(dtype, numel, seed));
-    views.push_back({name, dtype, std::move(shape), {}});
-  }
-  std::span<const TensorView> finish() {
-    for (size_t i = 0; i < views.size(); ++i) views[i].data = storage[i];
-    return views;
-  }
-};
+using test::Owned;
 
 // One tensor of every dtype in a few shapes, including 0-d and empty ones.
 Owned every_dtype() {
