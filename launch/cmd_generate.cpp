@@ -69,13 +69,14 @@ torch::Device pick_device(const std::string& name) {
 }
 
 int run_generate(const GenerateArgs& a) {
-  core::Config cfg;
+  // The shortcut flags are --set overrides applied after the user's own.
+  ConfigOptions options = a.config;
   if (a.max_new_tokens >= 0)
-    const_cast<GenerateArgs&>(a).config.overrides.push_back("generate.max_new_tokens=" +
-                                                            std::to_string(a.max_new_tokens));
-  if (a.greedy) const_cast<GenerateArgs&>(a).config.overrides.push_back("generate.greedy=true");
-  if (a.sample) const_cast<GenerateArgs&>(a).config.overrides.push_back("generate.greedy=false");
-  if (resolve_config(a.config, cfg)) return kExitOk;
+    options.overrides.push_back("generate.max_new_tokens=" + std::to_string(a.max_new_tokens));
+  if (a.greedy) options.overrides.push_back("generate.greedy=true");
+  if (a.sample) options.overrides.push_back("generate.greedy=false");
+  core::Config cfg;
+  if (resolve_config(options, cfg)) return kExitOk;
   const auto& g = cfg.generate;
   auto prompts = read_prompts(a.input);
   auto tokenizer = text::Tokenizer::load(a.model);
@@ -106,12 +107,12 @@ int run_generate(const GenerateArgs& a) {
     std::vector<generate::GenerationRequest> batch;
     for (size_t i = start; i < end; ++i) {
       auto ids = tokenizer->encode(prompts[i].prompt, g.add_special_tokens);
-      batch.push_back({std::vector<int64_t>(ids.begin(), ids.end()), {}});
+      // The prompt's index in the file picks its sampling stream: outputs do not depend on
+      // generate.batch_size.
+      batch.push_back({std::vector<int64_t>(ids.begin(), ids.end()), {}, static_cast<int64_t>(i)});
       prompts[i].object["prompt_tokens"] = ids.size();
     }
-    // A prompt's sampling stream depends on its index in the whole file, not in the batch.
-    generate::SamplingOptions batch_opt = opt;
-    auto results = generate::generate(decoder, batch, batch_opt);
+    auto results = generate::generate(decoder, batch, opt);
     for (size_t i = start; i < end; ++i) {
       auto tokens = results[i - start].tokens;
       if (results[i - start].stopped_by_eos && !tokens.empty()) tokens.pop_back();

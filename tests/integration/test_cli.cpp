@@ -181,8 +181,9 @@ TEST(CliGenerate, WritesOneOutputPerPromptAtomically) {
   write_file(dir / "in.jsonl",
              "{\"id\": 1, \"prompt\": \"Once upon a time\"}\n"
              "{\"id\": \"b\", \"prompt\": \"Lily liked\", \"extra\": [1, 2]}\n");
-  const std::string base = "generate --model " + model.string() + " --input " +
-                           (dir / "in.jsonl").string() + " --max-new-tokens 24 --greedy";
+  const std::string common = "generate --model " + model.string() + " --input " +
+                             (dir / "in.jsonl").string() + " --max-new-tokens 24";
+  const std::string base = common + " --greedy";
   auto r = seller(base + " --output " + (dir / "out.jsonl").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto out = seller::testing::read_file(dir / "out.jsonl");
@@ -190,6 +191,14 @@ TEST(CliGenerate, WritesOneOutputPerPromptAtomically) {
                    " --set generate.batch_size=1");
   ASSERT_EQ(r2.exit_code, 0) << r2.output;
   EXPECT_EQ(out, seller::testing::read_file(dir / "out2.jsonl"));  // batching changes nothing
+  // Sampling too: each prompt draws from its own seeded stream, whatever the batch size.
+  const std::string sample = " --sample --set generate.seed=3 --set generate.temperature=1.5";
+  ASSERT_EQ(seller(common + sample + " --output " +
+                   (dir / "s16.jsonl").string()).exit_code, 0);
+  ASSERT_EQ(seller(common + sample + " --set generate.batch_size=1" +
+                   " --output " + (dir / "s1.jsonl").string()).exit_code, 0);
+  EXPECT_EQ(seller::testing::read_file(dir / "s16.jsonl"),
+            seller::testing::read_file(dir / "s1.jsonl"));
   std::vector<std::string> lines;
   std::istringstream in(out);
   for (std::string line; std::getline(in, line);) lines.push_back(line);

@@ -249,6 +249,11 @@ TEST(Generation, SamplingIsSeededAndBatchIndependent) {
   EXPECT_EQ(a[1].tokens, b[1].tokens);
   auto alone = generate::generate(d, {two[0]}, opt);
   EXPECT_EQ(alone[0].tokens, a[0].tokens);
+  // A request keeps its stream wherever it sits in the batch.
+  auto second_alone = two[1];
+  second_alone.stream = 1;
+  auto moved = generate::generate(d, {second_alone}, opt);
+  EXPECT_EQ(moved[0].tokens, a[1].tokens);
   opt.seed = 100;
   auto other = generate::generate(d, two, opt);
   EXPECT_TRUE(other[0].tokens != a[0].tokens || other[1].tokens != a[1].tokens);

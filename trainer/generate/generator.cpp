@@ -85,8 +85,9 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
 
   std::vector<at::Generator> gens;
   for (int64_t i = 0; i < b; ++i)
-    gens.push_back(at::make_generator<at::CPUGeneratorImpl>(options.seed * 1000003ULL +
-                                                            static_cast<uint64_t>(i)));
+    gens.push_back(at::make_generator<at::CPUGeneratorImpl>(
+        options.seed * 1000003ULL +
+        static_cast<uint64_t>(requests[i].stream >= 0 ? requests[i].stream : i)));
 
   model::DecoderInput in;
   in.inputs_embeds = embeds;

@@ -16,6 +16,9 @@ namespace seller::generate {
 struct GenerationRequest {
   std::vector<int64_t> prompt_ids;  // may be empty when soft_prompt is given
   torch::Tensor soft_prompt;        // optional [K, hidden] embeddings placed before the prompt
+  // Sampling stream of this request: its generator is seeded by (options.seed, stream), so the
+  // same stream gives the same tokens in any batch. -1: the request's index in the batch.
+  int64_t stream = -1;
 };
 
 struct GenerationResult {
