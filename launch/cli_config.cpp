@@ -15,11 +15,12 @@ void add_config_options(CLI::App& cmd, ConfigOptions& options) {
   cmd.add_flag("--dump-config", options.dump, "print the resolved config and exit");
 }
 
-bool resolve_config(const ConfigOptions& options, core::Config& out) {
+bool resolve_config(const ConfigOptions& options, core::Config& out, std::string* resolved_yaml) {
   core::ConfigLoader loader(out);
   for (const auto& f : options.files) loader.apply_file(f);
   for (const auto& o : options.overrides) loader.apply_override(o);
   loader.validate();
+  if (resolved_yaml) *resolved_yaml = loader.dump();
   if (options.dump) {
     std::cout << loader.dump();
     return true;

@@ -22,7 +22,9 @@ void add_config_options(CLI::App& cmd, ConfigOptions& options);
 
 // Defaults < files < overrides, validated. Throws ConfigError. When options.dump is set, prints
 // the resolved config to stdout and returns true (the caller then exits without running).
-bool resolve_config(const ConfigOptions& options, core::Config& out);
+// resolved_yaml, when given, receives the resolved config as YAML (what a run saves).
+bool resolve_config(const ConfigOptions& options, core::Config& out,
+                    std::string* resolved_yaml = nullptr);
 
 // Exit codes shared by the subcommands.
 inline constexpr int kExitOk = 0;

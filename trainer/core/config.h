@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "trainer/core/config_schema.h"
+#include "trainer/core/config_seller.h"
 
 namespace seller::core {
 
@@ -131,6 +132,10 @@ struct TrainConfig : ConfigSection {
   int64_t patience = 10;        // validations without a better NDCG@10 before stopping (0 = off)
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int64_t seed = 42;            // model init, dropout, batch order, shuffled control
+  int64_t grad_accum = 1;       // micro-batches per optimizer step (task = seller)
+  std::string autocast = "auto";  // auto (bf16 on GPU, off on CPU) | bf16 | off (task = seller)
+  int64_t log_every = 50;       // optimizer steps between progress lines (task = seller)
+  int64_t max_steps = 0;        // > 0: stop after this many optimizer steps (task = seller)
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;
@@ -147,6 +152,10 @@ struct Config : ConfigSection {
   GenerateConfig generate;
   SasrecConfig sasrec;
   TrainConfig train;
+  SellerConfig seller;
+  SemanticConfig semantic;
+  AdapterConfig adapter;
+  LoraConfig lora;
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

@@ -15,6 +15,8 @@
 
 #include "trainer/core/error.h"
 #include "trainer/data/sampler.h"
+#include "trainer/train/lr_schedule.h"
+#include "trainer/train/metrics_log.h"
 
 namespace seller::train {
 namespace {
@@ -25,43 +27,9 @@ double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-nlohmann::json to_json(const eval::RankingSummary& s) {
-  return {{"count", s.count},    {"hr@5", s.hr5},   {"ndcg@5", s.ndcg5},   {"hr@10", s.hr10},
-          {"ndcg@10", s.ndcg10}, {"hr@20", s.hr20}, {"ndcg@20", s.ndcg20}, {"mrr", s.mrr}};
-}
-
-class JsonlLog {
- public:
-  explicit JsonlLog(const std::filesystem::path& run_dir) {
-    if (run_dir.empty()) return;
-    std::filesystem::create_directories(run_dir);
-    path_ = run_dir / "metrics.jsonl";
-    out_.open(path_, std::ios::app);
-    SELLER_THROW_IF_NOT(out_.good(), DataError, path_.string(), ": cannot open for appending");
-  }
-  void write(const nlohmann::json& j) {
-    if (!out_.is_open()) return;
-    out_ << j.dump() << "\n";
-    out_.flush();
-    SELLER_THROW_IF_NOT(out_.good(), DataError, path_.string(), ": write failed");
-  }
-
- private:
-  std::filesystem::path path_;
-  std::ofstream out_;
-};
-
 std::vector<uint32_t> last_n(std::span<const uint32_t> items, size_t n) {
   const size_t from = items.size() > n ? items.size() - n : 0;
   return {items.begin() + static_cast<std::ptrdiff_t>(from), items.end()};
-}
-
-double scheduled_lr(const core::TrainConfig& c, int64_t step, int64_t total) {
-  if (c.warmup_steps <= 0) return c.lr;
-  if (step < c.warmup_steps) return c.lr * static_cast<double>(step + 1) / c.warmup_steps;
-  const double span = std::max<int64_t>(1, total - c.warmup_steps);
-  const double progress = std::min(1.0, static_cast<double>(step - c.warmup_steps) / span);
-  return c.lr * 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
 }
 
 }  // namespace
@@ -272,7 +240,7 @@ SasrecTrainResult train_sasrec(const data::Dataset& ds, const core::SasrecConfig
                {"epoch", epoch + 1},
                {"step", step},
                {"loss", epoch_loss},
-               {"metrics", to_json(v)},
+               {"metrics", ranking_json(v)},
                {"best", better},
                {"seconds", since(t0)}});
     if (progress)
@@ -297,10 +265,10 @@ SasrecTrainResult train_sasrec(const data::Dataset& ds, const core::SasrecConfig
              {"best_epoch", result.best_epoch},
              {"epochs_run", result.epochs_run},
              {"stopped_early", result.stopped_early},
-             {"metrics", to_json(result.test)},
-             {"shuffled_history", to_json(result.test_shuffled)},
-             {"popularity", to_json(result.test_popularity)},
-             {"best_valid", to_json(result.best_valid)},
+             {"metrics", ranking_json(result.test)},
+             {"shuffled_history", ranking_json(result.test_shuffled)},
+             {"popularity", ranking_json(result.test_popularity)},
+             {"best_valid", ranking_json(result.best_valid)},
              {"wall_seconds", result.seconds}});
   if (progress)
     *progress << std::fixed << std::setprecision(4) << "test (best epoch " << result.best_epoch

@@ -33,9 +33,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
                                      const torch::Tensor& sin, const torch::Tensor& mask,
                                      KvCache* cache) {
   const int64_t b = x.size(0), t = x.size(1);
-  auto q = q_proj(x).view({b, t, -1, head_dim_});
-  auto k = k_proj(x).view({b, t, -1, head_dim_});
-  auto v = v_proj(x).view({b, t, -1, head_dim_}).transpose(1, 2);
+  auto q = lora_linear(q_proj, q_proj_lora, x).view({b, t, -1, head_dim_});
+  auto k = lora_linear(k_proj, k_proj_lora, x).view({b, t, -1, head_dim_});
+  auto v = lora_linear(v_proj, v_proj_lora, x).view({b, t, -1, head_dim_}).transpose(1, 2);
   if (q_norm) {
     q = q_norm(q);
     k = k_norm(k);
@@ -57,7 +57,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     v = cache->values[layer_index_].narrow(2, 0, start + t);
   }
   auto out = attend(q, k, v, mask);  // [B, heads, T, head_dim]
-  return o_proj(out.transpose(1, 2).reshape({b, t, num_heads_ * head_dim_}));
+  return lora_linear(o_proj, o_proj_lora,
+                     out.transpose(1, 2).reshape({b, t, num_heads_ * head_dim_}));
 }
 
 torch::Tensor AttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k,

@@ -10,6 +10,7 @@
 
 #include "trainer/model/llm/decoder_config.h"
 #include "trainer/model/llm/kv_cache.h"
+#include "trainer/model/llm/lora.h"
 #include "trainer/model/llm/rms_norm.h"
 
 namespace seller::model {
@@ -26,6 +27,8 @@ class AttentionImpl : public torch::nn::Module {
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   RMSNorm q_norm{nullptr}, k_norm{nullptr};
+  // LoRA adapters (lora.h): null unless apply_lora() targeted the projection.
+  LoraDelta q_proj_lora{nullptr}, k_proj_lora{nullptr}, v_proj_lora{nullptr}, o_proj_lora{nullptr};
 
  private:
   torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -19,7 +19,9 @@ MlpImpl::MlpImpl(const DecoderConfig& c) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+  auto gate = lora_linear(gate_proj, gate_proj_lora, x);
+  auto up = lora_linear(up_proj, up_proj_lora, x);
+  return lora_linear(down_proj, down_proj_lora, torch::silu(gate) * up);
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const DecoderConfig& c, int64_t index) {
@@ -134,7 +136,7 @@ void DecoderImpl::load_hf_state_dict(const std::map<std::string, torch::Tensor>&
   }
   std::vector<std::string> missing;
   for (const auto& item : params.items())
-    if (!loaded.count(item.key())) missing.push_back(item.key());
+    if (!loaded.count(item.key()) && !is_lora_parameter(item.key())) missing.push_back(item.key());
   if (missing.empty() && unexpected.empty() && mismatched.empty()) return;
   auto join = [](const std::vector<std::string>& v) {
     std::string s;
@@ -153,6 +155,7 @@ std::map<std::string, torch::Tensor> DecoderImpl::hf_state_dict() {
   std::map<std::string, torch::Tensor> out;
   for (const auto& item : named_parameters(/*recurse=*/true)) {
     const std::string& n = item.key();
+    if (is_lora_parameter(n)) continue;
     out[n.rfind("lm_head", 0) == 0 ? n : "model." + n] = item.value().detach();
   }
   return out;
@@ -164,6 +167,7 @@ void init_decoder_weights(Decoder& decoder, double std, uint64_t seed) {
   for (auto& item : decoder->named_parameters(true)) {
     auto& p = item.value();
     const std::string& n = item.key();
+    if (is_lora_parameter(n)) continue;
     if (n.find("norm") != std::string::npos) {
       p.fill_(1.0);
     } else if (n.size() >= 4 && n.compare(n.size() - 4, 4, "bias") == 0) {

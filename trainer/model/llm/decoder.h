@@ -28,6 +28,8 @@ class MlpImpl : public torch::nn::Module {
   explicit MlpImpl(const DecoderConfig& config);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  // LoRA adapters (lora.h): null unless apply_lora() targeted the projection.
+  LoraDelta gate_proj_lora{nullptr}, up_proj_lora{nullptr}, down_proj_lora{nullptr};
 };
 TORCH_MODULE(Mlp);
 
@@ -65,7 +67,9 @@ class DecoderImpl : public torch::nn::Module {
   // converting dtype. Missing or unexpected tensors and shape mismatches throw seller::Error
   // listing them; lm_head.weight may be absent when embeddings are tied.
   void load_hf_state_dict(const std::map<std::string, torch::Tensor>& tensors);
-  // The parameters under transformers' names ("model." prefix, lm_head when untied).
+  // The parameters under transformers' names ("model." prefix, lm_head when untied); LoRA
+  // adapters are not part of it (lora_state_dict, or merge_lora first). load_hf_state_dict
+  // likewise leaves adapters alone and does not report them missing.
   std::map<std::string, torch::Tensor> hf_state_dict();
 
   const DecoderConfig& config() const { return config_; }
@@ -83,6 +87,7 @@ TORCH_MODULE(Decoder);
 
 // Random initialisation for training from scratch: normal(0, std) weights, zero biases, unit
 // norms (transformers' LlamaPreTrainedModel._init_weights with initializer_range = std).
+// LoRA adapters keep their own initialisation.
 void init_decoder_weights(Decoder& decoder, double std, uint64_t seed);
 
 }  // namespace seller::model

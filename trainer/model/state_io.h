@@ -1,0 +1,27 @@
+// Named tensors to and from a safetensors file: how seller saves a trained model's parameters
+// (the final weights of a run; resumable sharded checkpoints are checkpoints/'s job). Saving
+// copies to CPU and writes atomically through io::write_safetensors; loading copies out of the
+// mapping, so the returned tensors outlive the file.
+#pragma once
+
+#include <torch/types.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace seller::model {
+
+void save_tensors(const std::filesystem::path& path,
+                  const std::map<std::string, torch::Tensor>& tensors,
+                  const std::map<std::string, std::string>& metadata = {});
+
+std::map<std::string, torch::Tensor> load_tensors(const std::filesystem::path& path);
+
+// Copies `tensors` into the module's parameters and buffers of the same names (dtype and device
+// converted). Names missing on either side or shape mismatches throw seller::FormatError naming
+// `origin` and listing them; names in `skip_prefixes` are left alone on both sides.
+void load_into(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
+               const std::string& origin, const std::vector<std::string>& skip_prefixes = {});
+
+}  // namespace seller::model

@@ -1,0 +1,346 @@
+// The SELLER training loop (seller_trainer.h).
+#include "trainer/train/seller_trainer.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "trainer/core/error.h"
+#include "trainer/data/synthetic/prng.h"
+#include "trainer/train/lr_schedule.h"
+#include "trainer/train/metrics_log.h"
+#include "trainer/train/sasrec_trainer.h"
+
+namespace seller::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// bf16 autocast on CUDA for the scope (LibTorch's C++ equivalent of torch.autocast).
+class AutocastScope {
+ public:
+  explicit AutocastScope(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::increment_nesting();
+  }
+  ~AutocastScope() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool on_;
+};
+
+std::string format_seconds(double s) {
+  char buf[32];
+  const auto t = static_cast<int64_t>(s);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(t / 3600),
+                  static_cast<long long>(t % 3600 / 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(t / 60),
+                  static_cast<long long>(t % 60));
+  return buf;
+}
+
+std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  data::synthetic::Rng rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  return order;
+}
+
+struct Window {  // running sums between two progress lines
+  double total = 0, expl = 0, item = 0, rating = 0, moe = 0;
+  int64_t micro = 0, tokens = 0, examples = 0;
+  model::MoeStats moe_stats;
+  Clock::time_point start = Clock::now();
+};
+
+nlohmann::json figures_json(const SellerEvalFigures& f) {
+  return {{"explanation_loss", f.explanation_loss}, {"ranking", ranking_json(f.ranking)}};
+}
+
+}  // namespace
+
+SellerEvalFigures evaluate_seller(model::SellerModel& model,
+                                  const std::vector<data::ExplainExample>& examples,
+                                  const std::vector<TokenizedExample>& tokens, int64_t pad_id,
+                                  HistoryControl control, uint64_t seed, torch::Device device,
+                                  int64_t batch_size) {
+  SellerEvalFigures out;
+  if (examples.empty()) return out;
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  eval::RankingAccumulator acc;
+  double loss_sum = 0;
+  int64_t token_count = 0;
+  model::SellerLossWeights w;
+  w.item = 0;  // ranking is computed below from the scores; only the explanation CE is needed
+  w.rating = 0;
+  std::vector<size_t> rows;
+  for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(examples.size(), start + static_cast<size_t>(batch_size));
+    rows.resize(end - start);
+    std::iota(rows.begin(), rows.end(), start);
+    const auto batch = make_batch(examples, tokens, rows, pad_id, control, seed).to(device);
+    const auto l = model->losses(batch, w);
+    loss_sum += l.explanation.item<double>() * static_cast<double>(l.explanation_tokens);
+    token_count += l.explanation_tokens;
+    const auto scores = model->sasrec->next_item_scores(batch.history)
+                            .to(torch::kCPU, torch::kFloat32)
+                            .contiguous();
+    const float* p = scores.data_ptr<float>();
+    const auto n = static_cast<size_t>(scores.size(1));
+    for (size_t i = start; i < end; ++i)
+      acc.add(std::span<const float>(p + (i - start) * n, n), examples[i].item);
+  }
+  if (was_training) model->train();
+  out.explanation_loss = token_count > 0 ? loss_sum / static_cast<double>(token_count) : 0.0;
+  out.ranking = acc.summary();
+  return out;
+}
+
+SellerTrainResult train_seller(const core::Config& cfg, const std::string& config_yaml,
+                               const data::Dataset& ds, const std::filesystem::path& run_dir,
+                               std::ostream* progress) {
+  const auto t0 = Clock::now();
+  const auto& tc = cfg.train;
+  const torch::Device device = resolve_device(tc.device);
+  const bool bf16 = device.is_cuda() && tc.autocast != "off";
+  SELLER_THROW_IF_NOT(tc.autocast != "bf16" || device.is_cuda(), ConfigError,
+                      "train.autocast = bf16 needs a CUDA device (train.device = ", tc.device, ")");
+  torch::manual_seed(static_cast<uint64_t>(tc.seed));
+
+  const auto examples = data::build_explain_examples(
+      ds, static_cast<size_t>(cfg.sasrec.max_len),
+      static_cast<size_t>(cfg.seller.max_train_examples), static_cast<uint64_t>(tc.seed));
+  SELLER_THROW_IF_NOT(!examples.train.empty(), DataError, ds.path().string(),
+                      ": no training pairs (train-tagged interactions with a review and at least "
+                      "one earlier interaction)");
+  auto run = build_seller_run(cfg, ds, examples, device, progress);
+  auto& model = run.model;
+  const auto tok_train = tokenize_examples(examples.train, ds, *run.tokenizer, cfg.seller);
+  const auto tok_valid = tokenize_examples(examples.valid, ds, *run.tokenizer, cfg.seller);
+  const auto tok_test = tokenize_examples(examples.test, ds, *run.tokenizer, cfg.seller);
+  const int64_t pad = pad_id_of(*run.tokenizer);
+  const auto weights = loss_weights(cfg.seller);
+
+  // AdamW with weight decay on matrices only.
+  std::vector<torch::Tensor> decay, no_decay;
+  int64_t trainable = 0, total_params = 0;
+  for (const auto& p : model->parameters()) {
+    total_params += p.numel();
+    if (!p.requires_grad()) continue;
+    trainable += p.numel();
+    (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(tc.lr).weight_decay(tc.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(tc.lr).weight_decay(0.0)));
+  torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(tc.lr));
+  std::vector<torch::Tensor> params = decay;
+  params.insert(params.end(), no_decay.begin(), no_decay.end());
+
+  const auto n = examples.train.size();
+  const auto B = static_cast<size_t>(tc.batch_size);
+  const int64_t micro_per_epoch = static_cast<int64_t>((n + B - 1) / B);
+  const int64_t steps_per_epoch = (micro_per_epoch + tc.grad_accum - 1) / tc.grad_accum;
+  int64_t total_steps = tc.epochs * steps_per_epoch;
+  if (tc.max_steps > 0) total_steps = std::min(total_steps, tc.max_steps);
+
+  JsonlLog log(run_dir);
+  SellerTrainResult result;
+  result.device = device.str();
+  result.train_examples = n;
+  log.write({{"event", "start"},
+             {"task", "seller"},
+             {"device", result.device},
+             {"train_pairs", n},
+             {"valid_pairs", examples.valid.size()},
+             {"test_pairs", examples.test.size()},
+             {"parameters", total_params},
+             {"trainable_parameters", trainable},
+             {"tokenizer", run.tokenizer->describe()},
+             {"semantic", run.semantic_name},
+             {"llm_mode", cfg.seller.llm_mode},
+             {"adapter", cfg.adapter.kind},
+             {"total_steps", total_steps},
+             {"autocast", bf16 ? "bf16" : "off"}});
+  if (progress)
+    *progress << "seller train: " << n << " train / " << examples.valid.size() << " valid / "
+              << examples.test.size() << " test pairs on " << result.device << "; " << total_params
+              << " parameters (" << trainable << " trainable); tokenizer "
+              << run.tokenizer->describe() << "; semantic path " << run.semantic_name
+              << "; adapter " << cfg.adapter.kind << "; llm " << cfg.seller.llm_mode << "; "
+              << total_steps << " steps\n";
+
+  double best_loss = std::numeric_limits<double>::infinity();
+  std::vector<torch::Tensor> best_state;
+  int64_t since_best = 0, step = 0;
+  Window win;
+  bool first_window = true;
+  model->train();
+  for (int64_t epoch = 1; epoch <= tc.epochs && step < total_steps; ++epoch) {
+    const auto order = epoch_order(n, static_cast<uint64_t>(tc.seed), epoch);
+    for (int64_t m = 0; m < micro_per_epoch && step < total_steps; ++m) {
+      const size_t from = static_cast<size_t>(m) * B;
+      const std::span<const size_t> rows(order.data() + from, std::min(B, n - from));
+      const auto batch = make_batch(examples.train, tok_train, rows, pad).to(device);
+      model::SellerLosses l;
+      {
+        AutocastScope autocast(bf16);
+        l = model->losses(batch, weights);
+      }
+      (l.total / static_cast<double>(tc.grad_accum)).backward();
+      win.total += l.total.item<double>();
+      win.expl += l.explanation.item<double>();
+      win.item += l.item.item<double>();
+      win.rating += l.rating.item<double>();
+      win.moe += l.moe.item<double>();
+      win.micro += 1;
+      win.examples += static_cast<int64_t>(rows.size());
+      win.tokens += batch.text_mask.sum().item<int64_t>() +
+                    static_cast<int64_t>(rows.size()) * cfg.adapter.num_prompts;
+      if (win.moe_stats.tokens_per_expert.empty())
+        win.moe_stats = l.stats;
+      else
+        win.moe_stats.add(l.stats);
+      const bool boundary = (m + 1) % tc.grad_accum == 0 || m + 1 == micro_per_epoch;
+      if (!boundary) continue;
+      const double lr = scheduled_lr(tc, step, total_steps);
+      for (auto& g : opt.param_groups())
+        static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+      if (tc.clip > 0) torch::nn::utils::clip_grad_norm_(params, tc.clip);
+      opt.step();
+      opt.zero_grad();
+      ++step;
+      if (step % tc.log_every == 0 || step == total_steps) {
+        const double secs = since(win.start);
+        const double k = static_cast<double>(win.micro);
+        const double eta =
+            since(t0) / static_cast<double>(step) * static_cast<double>(total_steps - step);
+        if (first_window) result.first_loss = win.total / k;
+        first_window = false;
+        result.last_loss = win.total / k;
+        nlohmann::json j = {{"event", "train"},
+                            {"step", step},
+                            {"epoch", epoch},
+                            {"loss", win.total / k},
+                            {"explanation_loss", win.expl / k},
+                            {"item_loss", win.item / k},
+                            {"rating_loss", win.rating / k},
+                            {"moe_loss", win.moe / k},
+                            {"lr", lr},
+                            {"tokens_per_s", win.tokens / secs},
+                            {"examples_per_s", win.examples / secs},
+                            {"eta_s", eta}};
+        if (!win.moe_stats.tokens_per_expert.empty()) {
+          j["expert_tokens"] = win.moe_stats.tokens_per_expert;
+          j["expert_dropped"] = win.moe_stats.dropped;
+          j["expert_assignments"] = win.moe_stats.assignments;
+        }
+        log.write(j);
+        if (progress) {
+          char line[320];
+          std::snprintf(line, sizeof line,
+                        "step %lld/%lld epoch %lld  loss %.4f (expl %.4f item %.4f rating %.4f "
+                        "moe %.4f)  lr %.2e  %.0f tok/s %.1f ex/s  ETA %s\n",
+                        static_cast<long long>(step), static_cast<long long>(total_steps),
+                        static_cast<long long>(epoch), win.total / k, win.expl / k, win.item / k,
+                        win.rating / k, win.moe / k, lr, win.tokens / secs, win.examples / secs,
+                        format_seconds(eta).c_str());
+          *progress << line << std::flush;
+        }
+        win = Window{};
+      }
+    }
+    result.epochs_run = epoch;
+    const bool last = epoch == tc.epochs || step >= total_steps;
+    if (examples.valid.empty() || (epoch % tc.eval_every != 0 && !last)) continue;
+    const auto v = evaluate_seller(model, examples.valid, tok_valid, pad, HistoryControl::kReal, 0,
+                                   device, std::max<int64_t>(tc.batch_size, 64));
+    const bool better = v.explanation_loss < best_loss;
+    if (better) {
+      best_loss = v.explanation_loss;
+      result.best_valid = v;
+      result.best_epoch = epoch;
+      best_state.clear();
+      for (const auto& p : model->parameters())
+        best_state.push_back(p.detach().to(torch::kCPU).clone());
+      since_best = 0;
+    } else {
+      ++since_best;
+    }
+    log.write({{"event", "valid"},
+               {"epoch", epoch},
+               {"step", step},
+               {"valid", figures_json(v)},
+               {"best", better}});
+    if (progress)
+      *progress << "valid epoch " << epoch << ": explanation loss " << v.explanation_loss
+                << "  HR@10 " << v.ranking.hr10 << "  NDCG@10 " << v.ranking.ndcg10
+                << (better ? "  (best)" : "") << "\n";
+    if (tc.patience > 0 && since_best >= tc.patience) break;
+  }
+  result.steps = step;
+  if (!best_state.empty()) {
+    torch::NoGradGuard g;
+    auto ps = model->parameters();
+    for (size_t i = 0; i < ps.size(); ++i) ps[i].copy_(best_state[i]);
+  }
+  const int64_t eval_batch = std::max<int64_t>(tc.batch_size, 64);
+  const uint64_t control_seed = static_cast<uint64_t>(tc.seed);
+  result.test_real = evaluate_seller(model, examples.test, tok_test, pad, HistoryControl::kReal,
+                                     control_seed, device, eval_batch);
+  result.test_shuffled =
+      evaluate_seller(model, examples.test, tok_test, pad, HistoryControl::kShuffled, control_seed,
+                      device, eval_batch);
+  result.test_none = evaluate_seller(model, examples.test, tok_test, pad, HistoryControl::kNone,
+                                     control_seed, device, eval_batch);
+  result.seconds = since(t0);
+  log.write({{"event", "test"},
+             {"real_history", figures_json(result.test_real)},
+             {"shuffled_history", figures_json(result.test_shuffled)},
+             {"no_history", figures_json(result.test_none)},
+             {"best_epoch", result.best_epoch},
+             {"steps", result.steps},
+             {"seconds", result.seconds}});
+  if (!run_dir.empty()) save_seller_run(run, config_yaml, run_dir);
+  if (progress) {
+    char line[400];
+    std::snprintf(line, sizeof line,
+                  "test (%llu pairs): explanation loss %.4f (shuffled history %.4f, no history "
+                  "%.4f); next item HR@10 %.4f NDCG@10 %.4f (shuffled %.4f / %.4f, none %.4f / "
+                  "%.4f); %lld steps in %s\n",
+                  static_cast<unsigned long long>(result.test_real.ranking.count),
+                  result.test_real.explanation_loss, result.test_shuffled.explanation_loss,
+                  result.test_none.explanation_loss, result.test_real.ranking.hr10,
+                  result.test_real.ranking.ndcg10, result.test_shuffled.ranking.hr10,
+                  result.test_shuffled.ranking.ndcg10, result.test_none.ranking.hr10,
+                  result.test_none.ranking.ndcg10, static_cast<long long>(result.steps),
+                  format_seconds(result.seconds).c_str());
+    *progress << line;
+  }
+  return result;
+}
+
+}  // namespace seller::train
