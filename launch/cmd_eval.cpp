@@ -89,7 +89,8 @@ nlohmann::json feature_source(std::vector<eval::JoinedCorpus*> corpora,
   o.max_words = static_cast<size_t>(lexicon_size);
   const eval::AspectLexicon lexicon = eval::mine_aspect_lexicon(data->train_reviews, o);
   if (lexicon.words.empty())
-    return {{"kind", "none"}, {"why", "the aspect lexicon mined from the training reviews is empty"}};
+    return {{"kind", "none"},
+            {"why", "the aspect lexicon mined from the training reviews is empty"}};
   for (eval::JoinedCorpus* c : corpora) c->features = eval::lexicon_features(c->refs, lexicon);
   std::vector<std::string> words;
   for (const auto& w : lexicon.words) words.push_back(w.word);
@@ -102,8 +103,9 @@ nlohmann::json feature_source(std::vector<eval::JoinedCorpus*> corpora,
 
 int run_eval(const EvalArgs& a) {
   const bool scoring = !a.compare.empty() || !a.pred.empty();
-  SELLER_THROW_IF_NOT(scoring || !a.curves.empty(), ConfigError,
-                      "seller eval: give --pred P.jsonl, --compare A.jsonl B.jsonl or --curves LOG");
+  SELLER_THROW_IF_NOT(
+      scoring || !a.curves.empty(), ConfigError,
+      "seller eval: give --pred P.jsonl, --compare A.jsonl B.jsonl or --curves LOG");
   SELLER_THROW_IF_NOT(!scoring || !a.ref.empty(), ConfigError,
                       "seller eval: --ref R.jsonl is required with --pred/--compare");
   SELLER_THROW_IF_NOT(a.bootstrap >= 1, ConfigError, "--bootstrap must be >= 1, got ", a.bootstrap);
@@ -112,16 +114,17 @@ int run_eval(const EvalArgs& a) {
   SELLER_THROW_IF_NOT(a.lexicon_size >= 1, ConfigError, "--lexicon-size must be >= 1");
   std::string why_no_plot;
   const bool have_gnuplot = !a.no_plot && eval::gnuplot_available(&why_no_plot);
-  SELLER_THROW_IF_NOT(!a.plot || have_gnuplot, Error, "--plot: gnuplot cannot be run: ",
-                      why_no_plot,
+  SELLER_THROW_IF_NOT(!a.plot || have_gnuplot, Error,
+                      "--plot: gnuplot cannot be run: ", why_no_plot,
                       "; install gnuplot-nox (scripts/setup.sh does) or set SELLER_GNUPLOT");
   const std::filesystem::path dir(a.out);
   std::vector<std::filesystem::path> plots;
   if (!a.curves.empty()) {
     SELLER_THROW_IF_NOT(!a.no_plot, ConfigError, "--curves plots a training log: drop --no-plot");
     std::string why;
-    SELLER_THROW_IF_NOT(eval::gnuplot_available(&why), Error, "--curves: gnuplot cannot be run: ",
-                        why, "; install gnuplot-nox (scripts/setup.sh does) or set SELLER_GNUPLOT");
+    SELLER_THROW_IF_NOT(eval::gnuplot_available(&why), Error,
+                        "--curves: gnuplot cannot be run: ", why,
+                        "; install gnuplot-nox (scripts/setup.sh does) or set SELLER_GNUPLOT");
     plots = eval::plot_training_curves(a.curves, dir);
     if (!scoring) {
       for (const auto& p : plots) std::cout << "wrote " << p.string() << "\n";
@@ -154,12 +157,12 @@ int run_eval(const EvalArgs& a) {
     ctx.systems = {a.pred};
     ctx.n = static_cast<int64_t>(corpus.hyps.size());
     ctx.missing_predictions = corpus.missing_predictions;
-    const nlohmann::json features = feature_source({&corpus}, data ? &*data : nullptr,
-                                                   a.lexicon_size);
+    const nlohmann::json features =
+        feature_source({&corpus}, data ? &*data : nullptr, a.lexicon_size);
     const eval::SystemReport report = eval::evaluate_system(corpus, ctx.bootstrap);
-    utility = eval::run_utility(corpus.ids, corpus.refs, a.ref,
-                                {{"prediction", &corpus.hyps, a.pred}}, data ? &*data : nullptr,
-                                uo);
+    utility =
+        eval::run_utility(corpus.ids, corpus.refs, a.ref, {{"prediction", &corpus.hyps, a.pred}},
+                          data ? &*data : nullptr, uo);
     j = eval::report_json(report, ctx);
     j["feature_source"] = features;
     markdown = eval::report_markdown(report, ctx);
@@ -170,8 +173,8 @@ int run_eval(const EvalArgs& a) {
     ctx.systems = a.compare;
     ctx.n = static_cast<int64_t>(ca.hyps.size());
     ctx.missing_predictions = ca.missing_predictions;
-    const nlohmann::json features = feature_source({&ca, &cb}, data ? &*data : nullptr,
-                                                   a.lexicon_size);
+    const nlohmann::json features =
+        feature_source({&ca, &cb}, data ? &*data : nullptr, a.lexicon_size);
     const auto rows = eval::compare_systems(ca, cb, ctx.bootstrap);
     utility = eval::run_utility(ca.ids, ca.refs, a.ref,
                                 {{"A", &ca.hyps, a.compare[0]}, {"B", &cb.hyps, a.compare[1]}},
@@ -215,15 +218,15 @@ int run_eval(const EvalArgs& a) {
 void register_eval_command(CLI::App& app, Runner& run) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "eval", "text-quality and utility metrics of explanations (JSONL {\"id\", \"text\"} joined "
-              "by id), plots, training curves");
+      "eval",
+      "text-quality and utility metrics of explanations (JSONL {\"id\", \"text\"} joined "
+      "by id), plots, training curves");
   auto* pred = cmd->add_option("--pred", args->pred, "predictions JSONL");
   cmd->add_option("--compare", args->compare, "two prediction files A B: paired comparison")
       ->expected(2)
       ->excludes(pred);
   cmd->add_option("--ref", args->ref, "references JSONL (required with --pred/--compare)");
-  cmd->add_option("--out", args->out, "output folder (metrics.json, report.md, plots)")
-      ->required();
+  cmd->add_option("--out", args->out, "output folder (metrics.json, report.md, plots)")->required();
   cmd->add_option("--data", args->data,
                   "prepared dataset: utility metrics (identification, rating consistency) and "
                   "the mined aspect lexicon for FMR/FCR/DIV");

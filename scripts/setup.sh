@@ -15,6 +15,7 @@ apt_packages=(
   libyaml-cpp-dev libboost-dev libboost-system-dev libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
   zlib1g-dev libzstd-dev libsentencepiece-dev
+  gnuplot-nox  # seller eval: PNG plots (eval/plot)
 )
 missing=()
 for p in "${apt_packages[@]}"; do

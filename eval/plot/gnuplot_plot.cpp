@@ -64,8 +64,8 @@ const char* kInstallHint =
 // Renders `script` (which must `set output` to the given tmp name) and moves the PNG in place.
 void render(const std::string& script_body, const fs::path& png, const fs::path& scratch) {
   std::string why;
-  SELLER_THROW_IF_NOT(gnuplot_available(&why), Error, "cannot plot ", png.string(), ": ", why,
-                      "; ", kInstallHint);
+  SELLER_THROW_IF_NOT(gnuplot_available(&why), Error, "cannot plot ", png.string(), ": ", why, "; ",
+                      kInstallHint);
   const fs::path tmp = png.parent_path() / (".tmp-" + png.filename().string());
   const fs::path script = scratch / (png.stem().string() + ".gp");
   {
@@ -118,8 +118,8 @@ bool gnuplot_available(std::string* why) {
 }
 
 void plot_bars(const BarChart& chart, const fs::path& png) {
-  SELLER_THROW_IF_NOT(!chart.categories.empty() && !chart.series.empty(), ConfigError,
-                      "plot ", png.string(), ": nothing to plot");
+  SELLER_THROW_IF_NOT(!chart.categories.empty() && !chart.series.empty(), ConfigError, "plot ",
+                      png.string(), ": nothing to plot");
   for (const auto& s : chart.series)
     SELLER_THROW_IF_NOT(s.value.size() == chart.categories.size() &&
                             s.lower.size() == s.value.size() && s.upper.size() == s.value.size(),
@@ -145,8 +145,8 @@ void plot_bars(const BarChart& chart, const fs::path& png) {
     }
   }
   std::ostringstream gp;
-  gp << "set datafile separator \"\\t\"\nset title " << gp_string(chart.title)
-     << "\nset ylabel " << gp_string(chart.ylabel)
+  gp << "set datafile separator \"\\t\"\nset title " << gp_string(chart.title) << "\nset ylabel "
+     << gp_string(chart.ylabel)
      << "\nset style data histogram\nset style histogram errorbars gap 1 lw 1\n"
      << "set style fill solid 0.7 border -1\nset boxwidth 0.9\nset grid ytics\n"
      << "set key outside top center horizontal\nset xtics rotate by -25\n"
@@ -154,8 +154,8 @@ void plot_bars(const BarChart& chart, const fs::path& png) {
      << (non_negative ? "set yrange [0:*]\n" : "") << "plot ";
   for (size_t s = 0; s < chart.series.size(); ++s) {
     const size_t col = 2 + 3 * s;
-    gp << (s ? ", '' " : gp_string(data.string()) + " ") << "using " << col << ":" << col + 1
-       << ":" << col + 2 << (s ? "" : ":xtic(1)") << " title " << gp_string(chart.series[s].name);
+    gp << (s ? ", '' " : gp_string(data.string()) + " ") << "using " << col << ":" << col + 1 << ":"
+       << col + 2 << (s ? "" : ":xtic(1)") << " title " << gp_string(chart.series[s].name);
   }
   gp << "\n";
   render(gp.str(), png, scratch.path);
@@ -213,10 +213,10 @@ std::vector<fs::path> plot_training_curves(const fs::path& log, const fs::path& 
       for (const auto& [a, b] : xy) out << a << '\t' << b << '\n';
     }
     std::ostringstream gp;
-    gp << "set datafile separator \"\\t\"\nset title " << gp_string(field + " (" + log.string() + ")")
-       << "\nset xlabel " << gp_string(x) << "\nset ylabel " << gp_string(field)
-       << "\nset grid\nset key off\nplot " << gp_string(data.string())
-       << " using 1:2 with linespoints pt 7 ps 0.5\n";
+    gp << "set datafile separator \"\\t\"\nset title "
+       << gp_string(field + " (" + log.string() + ")") << "\nset xlabel " << gp_string(x)
+       << "\nset ylabel " << gp_string(field) << "\nset grid\nset key off\nplot "
+       << gp_string(data.string()) << " using 1:2 with linespoints pt 7 ps 0.5\n";
     render(gp.str(), png, scratch.path);
     written.push_back(png);
   }

@@ -21,9 +21,9 @@ std::string gnuplot_command();
 bool gnuplot_available(std::string* why = nullptr);
 
 struct BarSeries {
-  std::string name;                   // a system or condition: the legend entry
-  std::vector<double> value;          // one per category
-  std::vector<double> lower, upper;   // interval per category (equal to value: no interval)
+  std::string name;                  // a system or condition: the legend entry
+  std::vector<double> value;         // one per category
+  std::vector<double> lower, upper;  // interval per category (equal to value: no interval)
 };
 
 struct BarChart {

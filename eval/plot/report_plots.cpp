@@ -8,10 +8,9 @@ namespace {
 
 const std::vector<std::string>& text_keys() {
   static const std::vector<std::string> keys = {
-      "bleu1_peter",         "bleu2_peter",         "bleu3_peter",
-      "bleu4_peter",         "bleu4_sacrebleu",     "rouge1_f_peter",
-      "rouge2_f_peter",      "rougeL_f_peter",      "rouge1_f_rouge_score",
-      "rouge2_f_rouge_score", "rougeL_f_rouge_score"};
+      "bleu1_peter",          "bleu2_peter",          "bleu3_peter",         "bleu4_peter",
+      "bleu4_sacrebleu",      "rouge1_f_peter",       "rouge2_f_peter",      "rougeL_f_peter",
+      "rouge1_f_rouge_score", "rouge2_f_rouge_score", "rougeL_f_rouge_score"};
   return keys;
 }
 

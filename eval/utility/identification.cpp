@@ -17,8 +17,8 @@ constexpr size_t kBlock = 512;
 
 }  // namespace
 
-std::vector<uint32_t> identification_candidates(uint32_t target, uint32_t num_items,
-                                                size_t query, const IdentificationOptions& o) {
+std::vector<uint32_t> identification_candidates(uint32_t target, uint32_t num_items, size_t query,
+                                                const IdentificationOptions& o) {
   SELLER_CHECK(target < num_items);
   std::vector<uint32_t> out;
   if (o.negatives <= 0 || static_cast<uint64_t>(o.negatives) >= num_items - 1ull) {
@@ -46,24 +46,22 @@ std::vector<uint64_t> identification_ranks(const TextEmbedder& embedder,
                                            const std::vector<uint32_t>& targets,
                                            const CosineIndex& items,
                                            const IdentificationOptions& options) {
-  SELLER_THROW_IF_NOT(texts.size() == targets.size(), DataError, "identification: ",
-                      texts.size(), " texts but ", targets.size(), " targets");
+  SELLER_THROW_IF_NOT(texts.size() == targets.size(), DataError, "identification: ", texts.size(),
+                      " texts but ", targets.size(), " targets");
   SELLER_THROW_IF_NOT(items.size() >= 2, DataError,
                       "identification: needs at least 2 candidate items, got ", items.size());
   for (size_t i = 0; i < targets.size(); ++i)
     SELLER_THROW_IF_NOT(targets[i] < items.size(), DataError, "identification: target item ",
-                        targets[i], " of query ", i, " is not among the ", items.size(),
-                        " items");
+                        targets[i], " of query ", i, " is not among the ", items.size(), " items");
   std::vector<uint64_t> ranks(texts.size());
   const auto num_items = static_cast<uint32_t>(items.size());
   for (size_t lo = 0; lo < texts.size(); lo += kBlock) {
     const size_t hi = std::min(texts.size(), lo + kBlock);
-    const FloatMatrix q =
-        embedder.embed(std::vector<std::string>(texts.begin() + static_cast<ptrdiff_t>(lo),
-                                                texts.begin() + static_cast<ptrdiff_t>(hi)));
+    const FloatMatrix q = embedder.embed(std::vector<std::string>(
+        texts.begin() + static_cast<ptrdiff_t>(lo), texts.begin() + static_cast<ptrdiff_t>(hi)));
     SELLER_THROW_IF_NOT(q.rows == hi - lo && q.cols == items.dim(), DataError, "embedder ",
-                        embedder.name, " returned a ", q.rows, "x", q.cols, " matrix for ",
-                        hi - lo, " texts (item dim ", items.dim(), ")");
+                        embedder.name, " returned a ", q.rows, "x", q.cols, " matrix for ", hi - lo,
+                        " texts (item dim ", items.dim(), ")");
     parallel_chunks(hi - lo, options.threads, [&](size_t a, size_t b) {
       std::vector<float> scores;
       for (size_t i = a; i < b; ++i) {

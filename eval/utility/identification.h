@@ -25,8 +25,8 @@ struct IdentificationOptions {
 };
 
 // The candidate items of query i (target first, then the sampled negatives in draw order).
-std::vector<uint32_t> identification_candidates(uint32_t target, uint32_t num_items,
-                                                size_t query, const IdentificationOptions& o);
+std::vector<uint32_t> identification_candidates(uint32_t target, uint32_t num_items, size_t query,
+                                                const IdentificationOptions& o);
 
 // Ranks of targets[i] for texts[i] among candidates of `items` (the embedded item texts).
 // Throws DataError on a size mismatch or a target >= items.size().

@@ -38,8 +38,8 @@ void add_counts(BleuCounts& into, const BleuCounts& c) {
 
 // Corpus n-gram counts: integer sums, so any split over threads gives the same totals.
 BleuCounts parallel_counts(const std::vector<std::string>& hyps,
-                           const std::vector<std::string>& refs, Tokenizer tokenizer,
-                           int max_order, size_t threads) {
+                           const std::vector<std::string>& refs, Tokenizer tokenizer, int max_order,
+                           size_t threads) {
   const size_t blocks = (hyps.size() + kBlock - 1) / kBlock;
   std::vector<BleuCounts> per_block(blocks);
   parallel_chunks(blocks, threads, [&](size_t b0, size_t b1) {

@@ -29,8 +29,7 @@ BleuResult sacrebleu_bleu_parallel(const std::vector<std::string>& hyps,
 
 // peter_bleu-n over raw texts (PETER tokens), equal to peter_bleu on tokenize_corpus(kPeter).
 BleuResult peter_bleu_parallel(const std::vector<std::string>& hyps,
-                               const std::vector<std::string>& refs, int max_order,
-                               size_t threads);
+                               const std::vector<std::string>& refs, int max_order, size_t threads);
 
 // rouge_corpus over raw texts: per-pair scores in parallel, then summed in pair order exactly as
 // rouge_corpus_tokens does, so the mean equals rouge_corpus bit for bit.

@@ -124,10 +124,10 @@ std::string RatingModel::description() const {
 
 std::vector<std::vector<double>> rating_values(const RatingModel& model,
                                                const std::vector<std::string>& texts,
-                                               const std::vector<double>& ratings,
-                                               size_t threads) {
-  SELLER_THROW_IF_NOT(texts.size() == ratings.size(), DataError, "rating consistency: ",
-                      texts.size(), " texts but ", ratings.size(), " ratings");
+                                               const std::vector<double>& ratings, size_t threads) {
+  SELLER_THROW_IF_NOT(texts.size() == ratings.size(), DataError,
+                      "rating consistency: ", texts.size(), " texts but ", ratings.size(),
+                      " ratings");
   std::vector<std::vector<double>> v(texts.size());
   const double cut = model.options().like_threshold;
   parallel_chunks(texts.size(), threads, [&](size_t a, size_t b) {

@@ -89,8 +89,8 @@ std::vector<uint32_t> HashedTfidf::buckets(std::string_view text) const {
     // A bigram hashes the second word's bytes onto the first word's hash after a separator
     // byte, so "a b" never collides systematically with a unigram.
     if (options_.bigrams && i > 0)
-      out.push_back(static_cast<uint32_t>(fnv1a64(tokens[i], fnv1a64("\x1f", prev)) %
-                                          options_.dim));
+      out.push_back(
+          static_cast<uint32_t>(fnv1a64(tokens[i], fnv1a64("\x1f", prev)) % options_.dim));
     prev = h;
   }
   return out;

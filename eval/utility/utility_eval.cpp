@@ -56,8 +56,8 @@ bool all_or_none(const std::vector<PairFields>& f, const Has& has, const char* f
     }
   }
   if (count == 0) return false;
-  SELLER_THROW_IF_NOT(count == f.size(), DataError, first_missing->where, ": no ", field,
-                      " while ", count, " of ", f.size(), " pairs have one (", metric,
+  SELLER_THROW_IF_NOT(count == f.size(), DataError, first_missing->where, ": no ", field, " while ",
+                      count, " of ", f.size(), " pairs have one (", metric,
                       " needs it on every pair)");
   return true;
 }
@@ -85,8 +85,8 @@ UtilityRun run_utility(const std::vector<std::string>& ids, const std::vector<st
   const std::string lift_why =
       "needs the behaviour path's top-k (LibTorch, SELLER model); reserved as block \"lift\"";
   if (!data || ids.size() < 2) {
-    const std::string why = !data ? "needs --data <prepared dataset>"
-                                  : "needs at least 2 pairs (the shuffled control)";
+    const std::string why =
+        !data ? "needs --data <prepared dataset>" : "needs at least 2 pairs (the shuffled control)";
     run.skipped = {{"identification", why}, {"rating", why}, {"lift", lift_why}};
     return run;
   }
@@ -121,8 +121,9 @@ UtilityRun run_utility(const std::vector<std::string>& ids, const std::vector<st
   }
 
   // Identification.
-  if (all_or_none(fields, [](const PairFields& p) { return p.item.has_value(); }, "\"item\"",
-                  "identification")) {
+  if (all_or_none(
+          fields, [](const PairFields& p) { return p.item.has_value(); }, "\"item\"",
+          "identification")) {
     std::vector<uint32_t> targets;
     for (const auto& p : fields) {
       const auto it = data->item_index.find(*p.item);
@@ -130,9 +131,8 @@ UtilityRun run_utility(const std::vector<std::string>& ids, const std::vector<st
                           "\" is not an item of the dataset ", data->source);
       targets.push_back(it->second);
     }
-    const TextEmbedder embedder = options.make_embedder
-                                      ? options.make_embedder(data->item_texts)
-                                      : make_tfidf_embedder(data->item_texts);
+    const TextEmbedder embedder = options.make_embedder ? options.make_embedder(data->item_texts)
+                                                        : make_tfidf_embedder(data->item_texts);
     const CosineIndex items(embedder.embed(data->item_texts));
     auto block = std::make_unique<UtilityBlock>(make_block(
         "identification",
@@ -170,11 +170,12 @@ UtilityRun run_utility(const std::vector<std::string>& ids, const std::vector<st
       train_texts.push_back(data->train_reviews[i]);
       train_ratings.push_back(data->train_ratings[i]);
     }
-  if (!all_or_none(with_truth, [](const PairFields& p) { return p.rating.has_value(); },
-                   "\"rating\" (nor a dataset rating for its user and item)",
-                   "rating consistency")) {
-    run.skipped.push_back({"rating", "no pair has a rating (\"rating\", or \"user\" and \"item\" "
-                                     "rated in the dataset)"});
+  if (!all_or_none(
+          with_truth, [](const PairFields& p) { return p.rating.has_value(); },
+          "\"rating\" (nor a dataset rating for its user and item)", "rating consistency")) {
+    run.skipped.push_back({"rating",
+                           "no pair has a rating (\"rating\", or \"user\" and \"item\" "
+                           "rated in the dataset)"});
   } else if (train_texts.empty()) {
     run.skipped.push_back({"rating", "the dataset has no rated training review to fit on"});
   } else {
@@ -187,7 +188,8 @@ UtilityRun run_utility(const std::vector<std::string>& ids, const std::vector<st
     run.blocks.push_back(std::move(block));
   }
   run.skipped.push_back({"lift", lift_why});
-  for (const auto& b : run.blocks) run.summaries.push_back(summarize_utility(*b, options.bootstrap));
+  for (const auto& b : run.blocks)
+    run.summaries.push_back(summarize_utility(*b, options.bootstrap));
   return run;
 }
 

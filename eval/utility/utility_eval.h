@@ -24,10 +24,10 @@
 namespace seller::eval {
 
 struct UtilityData {
-  std::string source;                       // the dataset folder, for messages
-  std::vector<std::string> train_reviews;   // training split
-  std::vector<double> train_ratings;        // aligned with train_reviews; NaN = no rating
-  std::vector<std::string> item_texts;      // dense item id -> text (metadata + train reviews)
+  std::string source;                      // the dataset folder, for messages
+  std::vector<std::string> train_reviews;  // training split
+  std::vector<double> train_ratings;       // aligned with train_reviews; NaN = no rating
+  std::vector<std::string> item_texts;     // dense item id -> text (metadata + train reviews)
   std::unordered_map<std::string, uint32_t> item_index;  // original item id -> dense id
   // The dataset's rating of (original user id, original item id), if any.
   std::function<std::optional<double>(const std::string&, const std::string&)> rating_of;

@@ -113,9 +113,8 @@ nlohmann::json utility_json(const std::vector<UtilitySummary>& blocks,
                                 {"p_value_b_better", p.p_value},
                                 {"significant_at_0.05", p.p_value < 0.05}};
       }
-      tests.push_back({{"a", b.conditions[b.tests[t].a]},
-                       {"b", b.conditions[b.tests[t].b]},
-                       {"metrics", tm}});
+      tests.push_back(
+          {{"a", b.conditions[b.tests[t].a]}, {"b", b.conditions[b.tests[t].b]}, {"metrics", tm}});
     }
     j[b.name] = {{"method", b.method},
                  {"n", b.values[0].size()},

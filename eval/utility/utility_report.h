@@ -52,7 +52,7 @@ struct UtilityFigure {
 
 struct UtilitySummary {
   const UtilityBlock* block = nullptr;
-  std::vector<std::vector<UtilityFigure>> figures;     // [condition][metric]
+  std::vector<std::vector<UtilityFigure>> figures;    // [condition][metric]
   std::vector<std::vector<PairedComparison>> tested;  // [test][metric]
 };
 

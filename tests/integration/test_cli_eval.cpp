@@ -1,14 +1,20 @@
 // `seller eval` as a user runs it: one system with intervals, two systems with the paired test,
 // join errors with file:line and no output left behind, and XRec's released outputs end to end
-// (the BLEU printed equals eval::peter_bleu on the same texts).
+// (the BLEU printed equals eval::peter_bleu on the same texts); with a prepared synthetic dataset
+// (--data): the utility blocks beside their controls, FMR/FCR/DIV on the mined aspect lexicon,
+// PNG plots, training curves, and bad input naming the record.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <string>
 
+#include "eval/plot/gnuplot_plot.h"
+#include "eval/plot/png_info.h"
 #include "eval/text/bleu.h"
 #include "eval/text/tokenize.h"
 #include "tests/support/test_support.h"
@@ -143,6 +149,166 @@ TEST(CliEval, XrecAmazonBleuEqualsLibrary) {
   const auto ci = j["metrics"]["bleu4_peter"]["ci"];
   EXPECT_LT(ci[0].get<double>(), lib.bleu);
   EXPECT_GT(ci[1].get<double>(), lib.bleu);
+}
+
+// A synthetic dataset prepared by the CLI, and JSONL pairs for each user's last interaction
+// (its test item under leave-one-out): references = the real review with user, item and rating;
+// predictions = the review's first sentence, a weaker explanation of the same item.
+struct SyntheticEval {
+  seller::testing::TempDir dir;
+  SyntheticEval() {
+    auto r = seller("data generate --output " + (dir / "raw.jsonl").string() +
+                    " --set synthetic.users=200");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    r = seller("data prepare --format synthetic --input " + (dir / "raw.jsonl").string() +
+               " --output " + (dir / "ds").string());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::map<std::string, nlohmann::json> last;
+    std::istringstream in(read_file(dir / "raw.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      auto& l = last[j["user"].get<std::string>()];
+      if (l.is_null() || j["timestamp"].get<int64_t>() >= l["timestamp"].get<int64_t>()) l = j;
+    }
+    std::string refs, preds;
+    int id = 0;
+    for (const auto& [user, j] : last) {
+      const std::string review = j["review"];
+      refs += nlohmann::json{{"id", id},
+                             {"text", review},
+                             {"user", user},
+                             {"item", j["item"]},
+                             {"rating", j["rating"]}}
+                  .dump() +
+              "\n";
+      preds += nlohmann::json{{"id", id}, {"text", review.substr(0, review.find('.') + 1)}}.dump() +
+               "\n";
+      ++id;
+    }
+    write_file(dir / "r.jsonl", refs);
+    write_file(dir / "p.jsonl", preds);
+  }
+  std::string args() const {
+    return " --ref " + (dir / "r.jsonl").string() + " --data " + (dir / "ds").string() +
+           " --bootstrap 50 --seed 3 --out ";
+  }
+};
+
+TEST(CliEval, DataAddsUtilityLexiconAndPlots) {
+  SyntheticEval s;
+  const std::string out = (s.dir / "out").string();
+  const bool plots = seller::eval::gnuplot_available();
+  auto r = seller("eval --pred " + (s.dir / "p.jsonl").string() + s.args() + out +
+                  (plots ? " --plot" : ""));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(read_file(fs::path(out) / "metrics.json"));
+  EXPECT_EQ(j["feature_source"]["kind"], "lexicon");
+  EXPECT_FALSE(j["feature_source"]["lexicon"].empty());
+  EXPECT_TRUE(j["metrics"].contains("fmr_peter"));
+  EXPECT_TRUE(j["metrics"].contains("div_peter"));
+  const auto& id = j["utility"]["identification"];
+  EXPECT_EQ(id["conditions"], nlohmann::json({"prediction", "real_review", "shuffled", "no_text"}));
+  const auto hr10 = [&](const char* c) { return id["metrics"]["hr10"][c]["value"].get<double>(); };
+  EXPECT_GT(hr10("real_review"), hr10("shuffled"));
+  EXPECT_GT(hr10("prediction"), hr10("shuffled"));
+  EXPECT_EQ(hr10("no_text"), 0.0);  // all cosines 0: last among 100 candidates
+  EXPECT_NE(id["method"].get<std::string>().find("`tfidf`"), std::string::npos);
+  EXPECT_EQ(id["metrics"]["mrr"]["prediction"]["ci"].size(), 2u);
+  const auto& rating = j["utility"]["rating"];
+  EXPECT_LT(rating["metrics"]["rmse"]["real_review"]["value"].get<double>(),
+            rating["metrics"]["rmse"]["no_text"]["value"].get<double>());
+  EXPECT_EQ(rating["tests"][0]["a"], "shuffled");
+  EXPECT_TRUE(j["utility"]["skipped"].contains("lift"));
+  const std::string md = read_file(fs::path(out) / "report.md");
+  EXPECT_NE(md.find("### identification"), std::string::npos);
+  EXPECT_NE(md.find("| RMSE |"), std::string::npos);
+  if (!plots) GTEST_SKIP() << "gnuplot missing: plots not checked";
+  ASSERT_EQ(j["plots"].size(), 4u);
+  for (const auto& p : j["plots"]) {
+    const auto info = seller::eval::read_png_info(fs::path(out) / p.get<std::string>());
+    EXPECT_TRUE(info && info->width == 1000 && info->height == 600) << p;
+  }
+}
+
+TEST(CliEval, CompareWithDataTestsBAgainstA) {
+  SyntheticEval s;
+  auto r =
+      seller("eval --compare " + (s.dir / "p.jsonl").string() + " " + (s.dir / "r.jsonl").string() +
+             s.args() + (s.dir / "cmp").string() + " --no-plot");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(read_file(s.dir / "cmp" / "metrics.json"));
+  const auto& t = j["utility"]["identification"]["tests"][0];
+  EXPECT_EQ(t["a"], "A");
+  EXPECT_EQ(t["b"], "B");
+  EXPECT_LT(t["metrics"]["mrr"]["p_value_b_better"].get<double>(), 0.05);  // B = the references
+  EXPECT_EQ(j["plots"].size(), 0u);
+}
+
+TEST(CliEval, BadInputNamesTheRecord) {
+  SyntheticEval s;
+  const auto run = [&](const std::string& pred, const std::string& ref) {
+    write_file(s.dir / "bp.jsonl", pred);
+    write_file(s.dir / "br.jsonl", ref);
+    return seller("eval --pred " + (s.dir / "bp.jsonl").string() + " --ref " +
+                  (s.dir / "br.jsonl").string() + " --data " + (s.dir / "ds").string() +
+                  " --no-plot --bootstrap 10 --out " + (s.dir / "bad").string());
+  };
+  const std::string two_refs =
+      "{\"id\":1,\"text\":\"a b\",\"item\":\"i001\"}\n"
+      "{\"id\":2,\"text\":\"c d\",\"item\":\"nope\"}\n";
+  struct Case {
+    std::string pred, ref, needle;
+  } cases[] = {
+      {"{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"text\":\"\xc3\x28\"}\n", two_refs,
+       "bp.jsonl:2: not valid JSON"},  // invalid UTF-8
+      {"{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"text\":\" \"}\n", two_refs,
+       "bp.jsonl:2: empty prediction (id 2)"},
+      {"{\"id\":1,\"text\":\"ok\"}\n{\"id\":3,\"text\":\"x\"}\n", two_refs,
+       "bp.jsonl:2: prediction id 3 has no reference"},
+      {"{\"id\":1,\"text\":\"ok\"}\n{\"id\":2}\n", two_refs, "bp.jsonl:2: \"text\" must be"},
+      {"{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"text\":\"x\"}\n", two_refs,
+       "br.jsonl:2 (id 2): item \"nope\" is not an item of the dataset"},
+      {"{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"text\":\"x\"}\n",
+       "{\"id\":1,\"text\":\"a\",\"item\":\"i001\"}\n{\"id\":2,\"text\":\"c\"}\n",
+       "br.jsonl:2 (id 2): no \"item\""},
+      {"{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"text\":\"x\"}\n",
+       "{\"id\":1,\"text\":\"a\",\"rating\":\"5\"}\n{\"id\":2,\"text\":\"c\"}\n",
+       "br.jsonl:1: \"rating\" must be a finite number (id 1)"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run(c.pred, c.ref);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.needle << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(s.dir / "bad" / "metrics.json"));
+  }
+}
+
+TEST(CliEval, CurvesAndMissingPlotter) {
+  TempDir dir;
+  write_file(dir / "metrics.jsonl",
+             "{\"epoch\":1,\"loss\":2.0,\"valid_ndcg10\":0.1}\n"
+             "{\"epoch\":2,\"loss\":1.5,\"valid_ndcg10\":0.2}\n");
+  write_file(dir / "r.jsonl", jsonl({"a b c", "d e f"}));
+  write_file(dir / "p.jsonl", jsonl({"a b", "d e"}));
+  // Without the tool: --plot is an error that says what to install; otherwise a note.
+  const std::string no_tool = "SELLER_GNUPLOT=/nonexistent/gnuplot ";
+  auto r = run_command(no_tool + seller::testing::seller_binary() + " eval --pred " +
+                       (dir / "p.jsonl").string() + " --ref " + (dir / "r.jsonl").string() +
+                       " --bootstrap 10 --plot --out " + (dir / "o1").string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("gnuplot-nox"), std::string::npos) << r.output;
+  r = run_command(no_tool + seller::testing::seller_binary() + " eval --pred " +
+                  (dir / "p.jsonl").string() + " --ref " + (dir / "r.jsonl").string() +
+                  " --bootstrap 10 --out " + (dir / "o2").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("note: no plots"), std::string::npos) << r.output;
+  if (!seller::eval::gnuplot_available()) GTEST_SKIP() << "gnuplot missing";
+  r = seller("eval --curves " + (dir / "metrics.jsonl").string() + " --out " +
+             (dir / "curves").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(seller::eval::read_png_info(dir / "curves" / "curve_loss.png"));
+  EXPECT_TRUE(seller::eval::read_png_info(dir / "curves" / "curve_valid_ndcg10.png"));
+  EXPECT_FALSE(fs::exists(dir / "curves" / "curve_epoch.png"));  // epoch is the x axis
 }
 
 }  // namespace

@@ -173,8 +173,9 @@ TEST(SasrecTrainer, TrainCommandPrintsTestMetricsAndRejectsRawFiles) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("not a prepared dataset folder"), std::string::npos) << r.output;
   r = seller::testing::run_command(bin + " train --set task=seller");
-  EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("not implemented yet"), std::string::npos) << r.output;
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("train.data must name a prepared dataset folder"), std::string::npos)
+      << r.output;
 }
 
 void expect_rejected(const std::vector<std::string>& sets, const std::string& key) {

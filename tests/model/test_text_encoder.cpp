@@ -6,7 +6,6 @@
 // text. The MiniLM tests skip with the reason when the package is absent (fail in CI).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -268,13 +267,6 @@ TEST(SentenceEncoderParity, MiniLmMatchesSentenceTransformers) {
   EXPECT_GE(min_cos, 0.9999);
   EXPECT_LT(max_abs, 1e-3);
 
-  // Throughput on 1,000 titles (printed, not asserted: machines differ).
-  const std::vector<std::string> bench(titles.begin(), titles.begin() + 1000);
-  const auto t0 = std::chrono::steady_clock::now();
-  enc.encode(bench, 64);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "encode throughput: " << bench.size() / s << " titles/s (" << s << " s, "
-            << torch::get_num_threads() << " threads)\n";
 }
 
 }  // namespace

@@ -103,10 +103,10 @@ TEST(AspectLexicon, FeaturesOfTexts) {
   AspectLexiconOptions o;
   o.min_document_frequency = 1;
   const AspectLexicon lex = mine_aspect_lexicon(kReviews, o);
-  const auto f = lexicon_features({"Battery life is short", "the battery died, battery", "none"},
-                                  lex);
+  const auto f =
+      lexicon_features({"Battery life is short", "the battery died, battery", "none"}, lex);
   ASSERT_EQ(f.size(), 3u);
-  EXPECT_EQ(f[0], (std::vector<std::string>{"life"}));  // "Battery": exact PETER-token match
+  EXPECT_EQ(f[0], (std::vector<std::string>{"life"}));     // "Battery": exact PETER-token match
   EXPECT_EQ(f[1], (std::vector<std::string>{"battery"}));  // unique
   EXPECT_TRUE(f[2].empty());
   EXPECT_EQ(lex.vocabulary(), (FeatureVocabulary{"battery", "life"}));

@@ -62,7 +62,8 @@ TEST(Ridge, SatisfiesOptimalityConditions) {
     for (size_t k = 0; k < rows[i].index.size(); ++k)
       pred += rows[i].value[k] * f.weights[rows[i].index[k]];
     const double r = pred - y[i];
-    for (size_t k = 0; k < rows[i].index.size(); ++k) grad[rows[i].index[k]] += r * rows[i].value[k];
+    for (size_t k = 0; k < rows[i].index.size(); ++k)
+      grad[rows[i].index[k]] += r * rows[i].value[k];
     grad_b += r;
     scale += std::abs(y[i]);
   }
@@ -135,7 +136,7 @@ TEST(RatingModel, LearnsOpinionWordsAndClips) {
 
   // Per-pair values: squared error, absolute error, like agreement (>= 4), any thread count.
   const std::vector<std::string> q = {"the zipper is excellent and sturdy",
-                                     "the zipper is broken and flimsy", ""};
+                                      "the zipper is broken and flimsy", ""};
   const std::vector<double> truth = {5, 4, 3};
   const auto v1 = rating_values(m, q, truth, 1);
   const auto v4 = rating_values(m, q, truth, 4);
