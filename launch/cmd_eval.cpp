@@ -4,9 +4,13 @@
 // prepared dataset also the utility blocks (eval/utility: identification, rating consistency,
 // with their controls) and, when the references carry no "feature", FMR/FCR/DIV on an aspect
 // lexicon mined from the training reviews (eval/text/aspect_lexicon.h). `--curves LOG` plots a
-// training log. Invariants: everything is computed before anything is written; plots (gnuplot,
-// when installed, or required by --plot) are rendered first, then DIR/report.md and
-// DIR/metrics.json atomically, so an error leaves no metrics.json; the table is printed last.
+// training log. In LibTorch builds (launch/eval_lift.h): `--encoder DIR` (a sentence-transformers
+// folder such as all-MiniLM-L6-v2) replaces tfidf in identification and adds the BERTScore-style
+// embedding score (eval/utility/embedding_score.h), and `--lift RUN_DIR` measures the
+// recommendation lift of a trained SELLER run; without LibTorch both are errors saying why.
+// Invariants: everything is computed before anything is written; plots (gnuplot, when installed, or
+// required by --plot) are rendered first, then DIR/report.md and DIR/metrics.json atomically, so an
+// error leaves no metrics.json; the table is printed last.
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -14,24 +18,30 @@
 #include "eval/plot/report_plots.h"
 #include "eval/report/eval_report.h"
 #include "eval/text/aspect_lexicon.h"
+#include "eval/utility/embedding_score.h"
 #include "eval/utility/utility_eval.h"
 #include "launch/cli_config.h"
 #include "launch/commands.h"
 #include "trainer/core/error.h"
 #include "trainer/data/dataset.h"
 #include "trainer/io/atomic_file.h"
+#if SELLER_HAVE_TORCH
+#include "launch/eval_lift.h"
+#endif
 
 namespace seller::launch {
 namespace {
 
 struct EvalArgs {
-  std::string pred, ref, out, data, curves;
+  std::string pred, ref, out, data, curves, encoder, lift;
   std::vector<std::string> compare;
   int64_t bootstrap = 1000;
   uint64_t seed = 0;
   int64_t negatives = 99;
   int64_t threads = 0;
   int64_t lexicon_size = 100;
+  int64_t lift_k = 20;
+  int64_t limit = 0;
   bool features = false;
   bool allow_missing = false;
   bool plot = false;
@@ -101,7 +111,30 @@ nlohmann::json feature_source(std::vector<eval::JoinedCorpus*> corpora,
           {"lexicon", words}};
 }
 
+constexpr const char* kNoTorch =
+    " needs a LibTorch build of seller (this one was built with torch=off; see docs/gpu.md and "
+    "scripts/setup.sh)";
+
+int run_eval_lift_mode(const EvalArgs& a) {
+  SELLER_THROW_IF_NOT(a.pred.empty() && a.compare.empty() && a.curves.empty(), ConfigError,
+                      "seller eval --lift RUN_DIR is its own mode: drop --pred/--compare/--curves");
+#if SELLER_HAVE_TORCH
+  LiftArgs l;
+  l.run_dir = a.lift;
+  l.out = a.out;
+  l.encoder = a.encoder;
+  l.k = a.lift_k;
+  l.limit = a.limit;
+  l.bootstrap = a.bootstrap;
+  l.seed = a.seed;
+  return run_eval_lift(l);
+#else
+  throw ConfigError(detail::concat("seller eval --lift", kNoTorch));
+#endif
+}
+
 int run_eval(const EvalArgs& a) {
+  if (!a.lift.empty()) return run_eval_lift_mode(a);
   const bool scoring = !a.compare.empty() || !a.pred.empty();
   SELLER_THROW_IF_NOT(
       scoring || !a.curves.empty(), ConfigError,
@@ -142,6 +175,28 @@ int run_eval(const EvalArgs& a) {
   std::optional<eval::UtilityData> data;
   if (!a.data.empty()) data = load_utility_data(a.data);
   eval::UtilityOptions uo;
+#if SELLER_HAVE_TORCH
+  std::optional<EncoderEmbedders> encoder;
+  if (!a.encoder.empty()) {
+    encoder = load_encoder_embedders(a.encoder);
+    uo.make_embedder = encoder->make_embedder;
+  }
+#else
+  SELLER_THROW_IF_NOT(a.encoder.empty(), ConfigError, "seller eval --encoder", kNoTorch);
+#endif
+  // The embedding score (needs --encoder); computed inside each branch, where the corpora live.
+  std::unique_ptr<eval::UtilityBlock> embedding_block;
+  const auto score_embeddings = [&](const std::vector<eval::EmbeddingSystem>& systems,
+                                    const std::vector<std::string>& refs) {
+#if SELLER_HAVE_TORCH
+    if (encoder && refs.size() >= 2)
+      embedding_block = std::make_unique<eval::UtilityBlock>(
+          eval::embedding_score_block(encoder->tokens, systems, refs, a.seed));
+#else
+    (void)systems;
+    (void)refs;
+#endif
+  };
   uo.bootstrap = ctx.bootstrap;
   uo.shuffle_seed = a.seed;
   uo.identification.negatives = a.negatives;
@@ -163,6 +218,7 @@ int run_eval(const EvalArgs& a) {
     utility =
         eval::run_utility(corpus.ids, corpus.refs, a.ref, {{"prediction", &corpus.hyps, a.pred}},
                           data ? &*data : nullptr, uo);
+    score_embeddings({{"prediction", &corpus.hyps}}, corpus.refs);
     j = eval::report_json(report, ctx);
     j["feature_source"] = features;
     markdown = eval::report_markdown(report, ctx);
@@ -179,10 +235,22 @@ int run_eval(const EvalArgs& a) {
     utility = eval::run_utility(ca.ids, ca.refs, a.ref,
                                 {{"A", &ca.hyps, a.compare[0]}, {"B", &cb.hyps, a.compare[1]}},
                                 data ? &*data : nullptr, uo);
+    score_embeddings({{"A", &ca.hyps}, {"B", &cb.hyps}}, ca.refs);
     j = eval::comparison_json(rows, ctx);
     j["feature_source"] = features;
     markdown = eval::comparison_markdown(rows, ctx);
     charts.emplace_back("text", eval::text_bar_chart(rows, "A", "B"));
+  }
+  if (embedding_block) {
+    const eval::UtilitySummary es = eval::summarize_utility(*embedding_block, ctx.bootstrap);
+    j["embedding_score"] = eval::utility_json({es}, {})["embedding_score"];
+    markdown += eval::utility_markdown({es}, {}, ctx.bootstrap.confidence,
+                                       "Embedding similarity (" + embedding_block->encoder + ")");
+  } else {
+    j["embedding_score"] = {
+        {"skipped", a.encoder.empty() ? "needs --encoder DIR (a sentence-transformers folder, "
+                                        "e.g. all-MiniLM-L6-v2)"
+                                      : "needs at least 2 pairs (the shuffled control)"}};
   }
   j["utility"] = eval::utility_json(utility.summaries, utility.skipped);
   markdown += eval::utility_markdown(utility.summaries, utility.skipped, ctx.bootstrap.confidence);
@@ -239,6 +307,14 @@ void register_eval_command(CLI::App& app, Runner& run) {
   cmd->add_option("--threads", args->threads, "threads for the utility metrics (0 = all cores)");
   cmd->add_option("--lexicon-size", args->lexicon_size, "mined aspect words (default 100)");
   cmd->add_option("--curves", args->curves, "training log metrics.jsonl: plot every field");
+  cmd->add_option("--encoder", args->encoder,
+                  "sentence-transformers folder (e.g. all-MiniLM-L6-v2; LibTorch builds): "
+                  "identification by its cosine instead of tfidf, and the embedding score");
+  cmd->add_option("--lift", args->lift,
+                  "trained SELLER run folder: recommendation lift of its explanations "
+                  "(LibTorch builds; docs/eval.md)");
+  cmd->add_option("--lift-k", args->lift_k, "--lift: SASRec candidates reranked (default 20)");
+  cmd->add_option("--limit", args->limit, "--lift: only the first N valid and N test pairs");
   cmd->add_flag("--features", args->features,
                 "require \"feature\" on every reference (FMR/FCR/DIV; computed anyway when all "
                 "references carry one)");

@@ -16,12 +16,6 @@ struct Pending {
   const char* issue;
 };
 
-constexpr Pending kPending[] = {
-    {"ckpt", "inspect, verify, reshard and export checkpoints", "sharded checkpoints (#7)"},
-    {"launch", "start a multi-process run (MPI, Slurm or TCP rendezvous)",
-     "distributed training (#6)"},
-};
-
 }  // namespace
 
 #if !SELLER_HAVE_TORCH
@@ -34,7 +28,7 @@ constexpr Pending kTrainWithoutTorch = {
 #endif
 
 void register_pending_commands(CLI::App& app, Runner& run) {
-  std::vector<Pending> pending(std::begin(kPending), std::end(kPending));
+  std::vector<Pending> pending;  // only builds without LibTorch have pending subcommands now
 #if !SELLER_HAVE_TORCH
   pending.push_back(kGenerateWithoutTorch);
   pending.push_back(kTrainWithoutTorch);

@@ -40,7 +40,9 @@ int run_train(const TrainArgs& a) {
   const auto ds = data::Dataset::open(data);
   const auto run_dir = std::filesystem::path(cfg.run.output_dir) / cfg.run.name;
   if (cfg.task == "seller") {
-    train::train_seller(cfg, yaml, ds, run_dir, &std::cout);
+    const auto result = train::train_seller(cfg, yaml, ds, run_dir, &std::cout);
+    // A stop signal saved a checkpoint: exit with the status Slurm's RequeueExit is told about.
+    if (result.stopped_by_signal) return static_cast<int>(cfg.checkpoint.signal_exit_code);
     std::cout << "run: " << run_dir.string() << " (seller generate --run " << run_dir.string()
               << " writes the test explanations)\n";
   } else {

@@ -17,8 +17,12 @@ void register_generate_command(CLI::App& app, Runner& run);
 void register_train_command(CLI::App& app, Runner& run);
 // `seller eval`: text-quality metrics with bootstrap intervals and paired comparisons.
 void register_eval_command(CLI::App& app, Runner& run);
-// ckpt, launch (and train/generate in builds without LibTorch): print "not implemented yet" and
-// exit 2 until their issues land (never a fake success).
+// `seller ckpt inspect|verify|reshard|export` (export needs LibTorch).
+void register_ckpt_command(CLI::App& app, Runner& run);
+// `seller launch` (N local ranks) and the hidden `seller rendezvous-check` diagnostic.
+void register_launch_commands(CLI::App& app, Runner& run);
+// train/generate in builds without LibTorch: print "not implemented yet" and exit 2 (never a
+// fake success).
 void register_pending_commands(CLI::App& app, Runner& run);
 
 }  // namespace seller::launch

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   seller::launch::register_train_command(app, run);
 #endif
   seller::launch::register_eval_command(app, run);
+  seller::launch::register_ckpt_command(app, run);
+  seller::launch::register_launch_commands(app, run);
   seller::launch::register_pending_commands(app, run);
   try {
     app.parse(argc, argv);

@@ -49,10 +49,10 @@ bool is_13a_punctuation(char c) {
          (u >= 0x28 && u <= 0x2B) || (u >= 0x3A && u <= 0x40) || u == '/';
 }
 
-std::string join_python_split(std::string_view text) {
+// ' '.join(tokens).
+std::string join_tokens(const std::vector<std::string>& tokens) {
   std::string out;
-  out.reserve(text.size());
-  for (const auto& token : split_python_whitespace(text)) {
+  for (const auto& token : tokens) {
     if (!out.empty()) out.push_back(' ');
     out += token;
   }
@@ -96,88 +96,155 @@ std::vector<std::string> tokenize_peter(std::string_view text) {
   return split_python_whitespace(s);
 }
 
-// Everything of Tokenizer13a before its final ' '.join(line.split()).
-static std::string apply_13a_rules(std::string_view text) {
-  // sacreBLEU's BLEU._preprocess_segment: tokenizer(sent.rstrip()).
-  std::string line(rstrip_python_whitespace(text));
-  replace_all(line, "<skipped>", "");
-  replace_all(line, "-\n", "");
-  replace_all(line, "\n", " ");
-  if (line.find('&') != std::string::npos) {
-    replace_all(line, "&quot;", "\"");
-    replace_all(line, "&amp;", "&");
-    replace_all(line, "&lt;", "<");
-    replace_all(line, "&gt;", ">");
+// Python's str.isspace() for an ASCII byte: \t \n \v \f \r, U+001C..U+001F and the space.
+static bool is_ascii_python_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F);
+}
+
+static bool is_ascii(std::string_view s) {
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
+// One regex pass "(X)(Y) -> replacement" over [in, in + n) into out (sized by the caller for the
+// worst case, 2 output bytes per input byte), resuming after each match as re.sub does.
+// Returns the output length.
+template <typename Match, typename Emit>
+static size_t pair_pass(const char* in, size_t n, char* out, Match match, Emit emit) {
+  char* o = out;
+  size_t i = 0;
+  while (i + 1 < n) {
+    if (match(in[i], in[i + 1])) {
+      o = emit(o, in[i], in[i + 1]);
+      i += 2;
+    } else {
+      *o++ = in[i++];
+    }
   }
+  if (i < n) *o++ = in[i];
+  return static_cast<size_t>(o - out);
+}
+
+// Everything of Tokenizer13a before its final ' '.join(line.split()), written into `out`; sets
+// `ascii` when the text is pure ASCII (the caller may then split on ASCII whitespace). Speed
+// (the 1M-pair benchmark, docs/eval.md): the preprocessing replacements run only when their
+// trigger bytes occur, passes 2-3 only when '.' or ',' occurs and pass 4 only when '-' does
+// (otherwise they are the identity), and every pass writes through a raw pointer into a
+// thread-local buffer sized for its worst case, so a segment costs no heap allocation.
+static void apply_13a_rules(std::string_view text, std::string& out, bool& ascii) {
+  thread_local std::string pre, tmp;
+  ascii = is_ascii(text);
+  // sacreBLEU's BLEU._preprocess_segment: tokenizer(sent.rstrip()).
+  std::string_view line;
+  if (ascii) {
+    size_t end = text.size();
+    while (end > 0 && is_ascii_python_space(static_cast<unsigned char>(text[end - 1]))) --end;
+    line = text.substr(0, end);
+  } else {
+    line = rstrip_python_whitespace(text);
+  }
+  if (line.find_first_of("<\n&") != std::string_view::npos) {
+    pre.assign(line);
+    replace_all(pre, "<skipped>", "");
+    replace_all(pre, "-\n", "");
+    replace_all(pre, "\n", " ");
+    if (pre.find('&') != std::string::npos) {
+      replace_all(pre, "&quot;", "\"");
+      replace_all(pre, "&amp;", "&");
+      replace_all(pre, "&lt;", "<");
+      replace_all(pre, "&gt;", ">");
+    }
+    line = pre;
+  }
+  const bool periods = line.find_first_of(".,") != std::string_view::npos;
+  const bool hyphens = line.find('-') != std::string_view::npos;
 
   // Pass 1 on f' {line} ': punctuation (the class includes the space itself) gets spaces around.
-  std::string a;
-  a.reserve(line.size() * 2 + 4);
-  const auto pass1 = [&a](char c) {
+  const size_t cap1 = 3 * line.size() + 6;
+  const size_t cap = cap1 << ((periods ? 2 : 0) + (hyphens ? 1 : 0));
+  if (out.size() < cap) out.resize(cap);
+  if (tmp.size() < cap) tmp.resize(cap);
+  char* a = out.data();
+  size_t n = 0;
+  const auto pass1 = [a, &n](char c) {
     if (is_13a_punctuation(c)) {
-      a.push_back(' ');
-      a.push_back(c);
-      a.push_back(' ');
+      a[n] = ' ';
+      a[n + 1] = c;
+      a[n + 2] = ' ';
+      n += 3;
     } else {
-      a.push_back(c);
+      a[n++] = c;
     }
   };
   pass1(' ');
   for (char c : line) pass1(c);
   pass1(' ');
 
-  // Pass 2: ([^0-9])([\.,]) -> '\1 \2 '
-  std::string b;
-  b.reserve(a.size() + a.size() / 4);
-  for (size_t i = 0; i < a.size();) {
-    if (i + 1 < a.size() && !is_digit(a[i]) && is_period_or_comma(a[i + 1])) {
-      b.push_back(a[i]);
-      b.push_back(' ');
-      b.push_back(a[i + 1]);
-      b.push_back(' ');
-      i += 2;
-    } else {
-      b.push_back(a[i++]);
-    }
+  char* b = tmp.data();
+  if (periods) {
+    // Pass 2: ([^0-9])([\.,]) -> '\1 \2 '
+    n = pair_pass(
+        a, n, b, [](char x, char y) { return !is_digit(x) && is_period_or_comma(y); },
+        [](char* o, char x, char y) {
+          o[0] = x;
+          o[1] = ' ';
+          o[2] = y;
+          o[3] = ' ';
+          return o + 4;
+        });
+    // Pass 3: ([\.,])([^0-9]) -> ' \1 \2'
+    n = pair_pass(
+        b, n, a, [](char x, char y) { return is_period_or_comma(x) && !is_digit(y); },
+        [](char* o, char x, char y) {
+          o[0] = ' ';
+          o[1] = x;
+          o[2] = ' ';
+          o[3] = y;
+          return o + 4;
+        });
   }
-
-  // Pass 3: ([\.,])([^0-9]) -> ' \1 \2'
-  a.clear();
-  for (size_t i = 0; i < b.size();) {
-    if (i + 1 < b.size() && is_period_or_comma(b[i]) && !is_digit(b[i + 1])) {
-      a.push_back(' ');
-      a.push_back(b[i]);
-      a.push_back(' ');
-      a.push_back(b[i + 1]);
-      i += 2;
-    } else {
-      a.push_back(b[i++]);
-    }
+  if (hyphens) {
+    // Pass 4: ([0-9])(-) -> '\1 \2 '
+    n = pair_pass(
+        a, n, b, [](char x, char y) { return is_digit(x) && y == '-'; },
+        [](char* o, char x, char) {
+          o[0] = x;
+          o[1] = ' ';
+          o[2] = '-';
+          o[3] = ' ';
+          return o + 4;
+        });
+    std::copy(b, b + n, a);
   }
-
-  // Pass 4: ([0-9])(-) -> '\1 \2 '
-  b.clear();
-  for (size_t i = 0; i < a.size();) {
-    if (i + 1 < a.size() && is_digit(a[i]) && a[i + 1] == '-') {
-      b.push_back(a[i]);
-      b.push_back(' ');
-      b.push_back('-');
-      b.push_back(' ');
-      i += 2;
-    } else {
-      b.push_back(a[i++]);
-    }
-  }
-  return b;
+  out.resize(n);
 }
 
-std::string normalize_13a(std::string_view text) {
-  return join_python_split(apply_13a_rules(text));
+// str.split() of an ASCII string: runs of ASCII Python whitespace.
+static void split_ascii(std::string_view s, std::vector<std::string>& tokens) {
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_ascii_python_space(static_cast<unsigned char>(s[i]))) ++i;
+    const size_t start = i;
+    while (i < s.size() && !is_ascii_python_space(static_cast<unsigned char>(s[i]))) ++i;
+    if (i > start) tokens.emplace_back(s.data() + start, i - start);
+  }
 }
 
-std::vector<std::string> tokenize_13a(std::string_view text) {
-  return split_python_whitespace(apply_13a_rules(text));
+static std::vector<std::string> tokens_13a(std::string_view text) {
+  thread_local std::string rules;
+  bool ascii = false;
+  apply_13a_rules(text, rules, ascii);
+  if (!ascii) return split_python_whitespace(rules);
+  std::vector<std::string> tokens;
+  tokens.reserve(rules.size() / 4 + 1);
+  split_ascii(rules, tokens);
+  return tokens;
 }
+
+std::string normalize_13a(std::string_view text) { return join_tokens(tokens_13a(text)); }
+
+std::vector<std::string> tokenize_13a(std::string_view text) { return tokens_13a(text); }
 
 std::vector<std::string> tokenize_rouge_score(std::string_view text) {
   std::vector<std::string> tokens;

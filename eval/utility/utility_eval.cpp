@@ -142,6 +142,7 @@ UtilityRun run_utility(const std::vector<std::string>& ids, const std::vector<st
             candidates_description(static_cast<uint32_t>(items.size()), options.identification) +
             "; pessimistic ties",
         identification_metrics(), names, tests));
+    block->encoder = embedder.name;
     for (const auto& t : texts)
       block->values.push_back(identification_values(
           identification_ranks(embedder, t, targets, items, options.identification)));

@@ -121,6 +121,7 @@ nlohmann::json utility_json(const std::vector<UtilitySummary>& blocks,
                  {"conditions", b.conditions},
                  {"metrics", metrics},
                  {"tests", tests}};
+    if (!b.encoder.empty()) j[b.name]["encoder"] = b.encoder;
   }
   nlohmann::json sk = nlohmann::json::object();
   for (const auto& [name, why] : skipped) sk[name] = why;
@@ -130,9 +131,9 @@ nlohmann::json utility_json(const std::vector<UtilitySummary>& blocks,
 
 std::string utility_markdown(const std::vector<UtilitySummary>& blocks,
                              const std::vector<std::pair<std::string, std::string>>& skipped,
-                             double confidence) {
+                             double confidence, const std::string& title) {
   std::ostringstream os;
-  os << "\n## Utility\n";
+  os << "\n## " << title << "\n";
   for (const UtilitySummary& s : blocks) {
     const UtilityBlock& b = *s.block;
     os << "\n### " << b.name << " (" << b.values[0].size() << " pairs)\n\n" << b.method << "\n\n";
@@ -145,7 +146,7 @@ std::string utility_markdown(const std::vector<UtilitySummary>& blocks,
     os << "\n";
     for (size_t m = 0; m < b.metrics.size(); ++m) {
       const int d = b.metrics[m].decimals;
-      os << "| " << b.metrics[m].label << " |";
+      os << "| " << b.metrics[m].label << (b.encoder.empty() ? "" : " (" + b.encoder + ")") << " |";
       for (size_t c = 0; c < b.conditions.size(); ++c) {
         const UtilityFigure& f = s.figures[c][m];
         os << " " << fmt(f.value, d) << " [" << fmt(f.ci.lower, d) << ", " << fmt(f.ci.upper, d)

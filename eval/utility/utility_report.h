@@ -38,6 +38,9 @@ struct UtilityTest {
 struct UtilityBlock {
   std::string name;    // "identification", "rating"
   std::string method;  // what computed it, e.g. "tfidf cosine; target + 99 sampled negatives"
+  // The text encoder behind the figures ("tfidf", "all-MiniLM-L6-v2"); when set, it is printed
+  // beside every metric label in Markdown and stored as "encoder" in JSON.
+  std::string encoder;
   std::vector<UtilityMetric> metrics;
   std::vector<std::string> conditions;  // "prediction", "real_review", "shuffled", "no_text"
   // values[c][i][m]: condition c, pair i, metric m.
@@ -67,7 +70,7 @@ nlohmann::json utility_json(const std::vector<UtilitySummary>& blocks,
                             const std::vector<std::pair<std::string, std::string>>& skipped);
 std::string utility_markdown(const std::vector<UtilitySummary>& blocks,
                              const std::vector<std::pair<std::string, std::string>>& skipped,
-                             double confidence);
+                             double confidence, const std::string& title = "Utility");
 
 // The metric lists of the two blocks (HR@1/5/10, MRR; RMSE, MAE, like/dislike accuracy).
 std::vector<UtilityMetric> identification_metrics();

@@ -225,6 +225,7 @@ void Config::visit(FieldVisitor& v) {
   v.section("semantic", semantic, "semantic path: item-text encoder (task = seller)");
   v.section("adapter", adapter, "MoE adapter into soft prompts (task = seller)");
   v.section("lora", lora, "LoRA on the LLM (seller.llm_mode = lora)");
+  v.section("checkpoint", checkpoint, "resumable checkpoints of seller train (task = seller)");
 }
 
 void Config::validate(Validator& check) const {

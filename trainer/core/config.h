@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "trainer/core/config_schema.h"
+#include "trainer/core/config_checkpoint.h"
 #include "trainer/core/config_seller.h"
 
 namespace seller::core {
@@ -156,6 +157,7 @@ struct Config : ConfigSection {
   SemanticConfig semantic;
   AdapterConfig adapter;
   LoraConfig lora;
+  CheckpointConfig checkpoint;
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

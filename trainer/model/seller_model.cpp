@@ -92,13 +92,11 @@ SellerLosses SellerModelImpl::losses(const SellerBatch& b, const SellerLossWeigh
   const auto dev = enc.prompts.device();
   const auto zero = torch::zeros({}, torch::TensorOptions().device(dev));
 
-  // Next-item loss on every history column with a target (full softmax over items).
-  const auto has_target = b.next_targets.gt(0);
-  if (w.item > 0 && has_target.any().item<bool>()) {
-    const auto h = enc.seq_hidden.index({has_target});
-    const auto scores = sasrec->score_all(h);
-    out.item = torch::nn::functional::cross_entropy(scores.to(torch::kFloat32),
-                                                    b.next_targets.index({has_target}) - 1);
+  // Next-item loss on every history column with a target: softmax over all items, or a sampled
+  // softmax with shared uniform negatives for catalogs too large for it (sasrec.loss = sampled).
+  if (w.item > 0 && b.next_targets.gt(0).any().item<bool>()) {
+    out.item = sasrec->loss_from_hidden(enc.seq_hidden.to(torch::kFloat32), b.next_targets,
+                                        options_.item_negatives);
   } else {
     out.item = zero;
   }

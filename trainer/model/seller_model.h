@@ -32,6 +32,7 @@ struct SellerModelOptions {
   SasrecOptions sasrec;
   AdapterOptions adapter;        // user_dim, item_dim and out_dim are set by the model
   int64_t learned_item_dim = 0;  // > 0: learned item vectors instead of the text table
+  int64_t item_negatives = 0;    // next-item loss: 0 = softmax over all items, > 0 = sampled
 };
 
 // One training or evaluation batch (trainer/train/seller_batch.h builds it).

@@ -40,6 +40,7 @@ model::SellerModelOptions model_options(const core::Config& cfg) {
   o.adapter.moe.aux_loss_weight = a.aux_loss_weight;
   o.adapter.moe.z_loss_weight = a.z_loss_weight;
   o.learned_item_dim = cfg.semantic.encoder == "learned" ? cfg.semantic.dim : 0;
+  o.item_negatives = cfg.sasrec.loss == "sampled" ? cfg.sasrec.negatives : 0;
   return o;
 }
 

@@ -11,6 +11,7 @@
 
 #include "trainer/core/error.h"
 #include "trainer/data/synthetic/prng.h"
+#include "trainer/train/checkpointer.h"
 #include "trainer/train/lr_schedule.h"
 #include "trainer/train/metrics_log.h"
 #include "trainer/train/sasrec_trainer.h"
@@ -74,6 +75,88 @@ struct Window {  // running sums between two progress lines
 
 nlohmann::json figures_json(const SellerEvalFigures& f) {
   return {{"explanation_loss", f.explanation_loss}, {"ranking", ranking_json(f.ranking)}};
+}
+
+SellerEvalFigures figures_from(const nlohmann::json& j) {
+  SellerEvalFigures f;
+  f.explanation_loss = j.value("explanation_loss", 0.0);
+  const auto& r = j.at("ranking");
+  f.ranking.count = r.value("count", uint64_t{0});
+  f.ranking.hr5 = r.value("hr@5", 0.0);
+  f.ranking.ndcg5 = r.value("ndcg@5", 0.0);
+  f.ranking.hr10 = r.value("hr@10", 0.0);
+  f.ranking.ndcg10 = r.value("ndcg@10", 0.0);
+  f.ranking.hr20 = r.value("hr@20", 0.0);
+  f.ranking.ndcg20 = r.value("ndcg@20", 0.0);
+  f.ranking.mrr = r.value("mrr", 0.0);
+  return f;
+}
+
+// The running sums go into checkpoints, so that a run resumed in mid-window logs the same means.
+nlohmann::json window_json(const Window& w) {
+  return {{"total", w.total},
+          {"expl", w.expl},
+          {"item", w.item},
+          {"rating", w.rating},
+          {"moe", w.moe},
+          {"micro", w.micro},
+          {"tokens", w.tokens},
+          {"examples", w.examples},
+          {"moe_tokens", w.moe_stats.tokens_per_expert},
+          {"moe_assignments", w.moe_stats.assignments},
+          {"moe_dropped", w.moe_stats.dropped}};
+}
+
+Window window_from(const nlohmann::json& j) {
+  Window w;
+  if (j.empty()) return w;
+  w.total = j.at("total");
+  w.expl = j.at("expl");
+  w.item = j.at("item");
+  w.rating = j.at("rating");
+  w.moe = j.at("moe");
+  w.micro = j.at("micro");
+  w.tokens = j.at("tokens");
+  w.examples = j.at("examples");
+  w.moe_stats.tokens_per_expert = j.at("moe_tokens").get<std::vector<int64_t>>();
+  w.moe_stats.assignments = j.at("moe_assignments");
+  w.moe_stats.dropped = j.at("moe_dropped");
+  return w;
+}
+
+// One progress line: metrics.jsonl and the console.
+void log_progress(JsonlLog& log, std::ostream* progress, const Window& win, int64_t step,
+                  int64_t total_steps, int64_t epoch, double lr, double eta) {
+  const double secs = since(win.start);
+  const double k = static_cast<double>(win.micro);
+  nlohmann::json j = {{"event", "train"},
+                      {"step", step},
+                      {"epoch", epoch},
+                      {"loss", win.total / k},
+                      {"explanation_loss", win.expl / k},
+                      {"item_loss", win.item / k},
+                      {"rating_loss", win.rating / k},
+                      {"moe_loss", win.moe / k},
+                      {"lr", lr},
+                      {"tokens_per_s", win.tokens / secs},
+                      {"examples_per_s", win.examples / secs},
+                      {"eta_s", eta}};
+  if (!win.moe_stats.tokens_per_expert.empty()) {
+    j["expert_tokens"] = win.moe_stats.tokens_per_expert;
+    j["expert_dropped"] = win.moe_stats.dropped;
+    j["expert_assignments"] = win.moe_stats.assignments;
+  }
+  log.write(j);
+  if (!progress) return;
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "step %lld/%lld epoch %lld  loss %.4f (expl %.4f item %.4f rating %.4f "
+                "moe %.4f)  lr %.2e  %.0f tok/s %.1f ex/s  ETA %s\n",
+                static_cast<long long>(step), static_cast<long long>(total_steps),
+                static_cast<long long>(epoch), win.total / k, win.expl / k, win.item / k,
+                win.rating / k, win.moe / k, lr, win.tokens / secs, win.examples / secs,
+                format_seconds(eta).c_str());
+  *progress << line << std::flush;
 }
 
 }  // namespace
@@ -193,15 +276,41 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
               << "; adapter " << cfg.adapter.kind << "; llm " << cfg.seller.llm_mode << "; "
               << total_steps << " steps\n";
 
-  double best_loss = std::numeric_limits<double>::infinity();
+  // Resume (checkpointer.h): the loop state, weights, optimizer, best weights and RNG of the
+  // newest good checkpoint; the loop below then continues from its data cursor.
+  SellerCheckpointer ckpt(cfg, config_yaml, run_dir, progress);
+  StopSignals signals;
+  LoopState loop;
+  loop.total_steps = total_steps;
   std::vector<torch::Tensor> best_state;
-  int64_t since_best = 0, step = 0;
-  Window win;
-  bool first_window = true;
+  if (const auto from = ckpt.resume_dir()) {
+    ckpt.restore(*from, model, opt, best_state, loop);
+    SELLER_THROW_IF_NOT(loop.total_steps == total_steps, ConfigError, from->string(), ": planned ",
+                        loop.total_steps, " steps, this run plans ", total_steps,
+                        " (train.epochs, train.max_steps or the data changed)");
+    log.write({{"event", "resume"}, {"step", loop.step}, {"checkpoint", from->string()}});
+    if (progress)
+      *progress << "resumed from " << from->string() << " at step " << loop.step << " (epoch "
+                << loop.epoch << ", micro-batch " << loop.next_micro << ")\n";
+  }
+  result.best_epoch = loop.best_epoch;
+  if (!loop.best_valid.empty()) result.best_valid = figures_from(loop.best_valid);
+  Window win = window_from(loop.window);
   model->train();
-  for (int64_t epoch = 1; epoch <= tc.epochs && step < total_steps; ++epoch) {
+  const auto save = [&](bool sync) {
+    loop.window = window_json(win);
+    ckpt.save(loop, model, opt, best_state, sync);
+  };
+  // An epoch is entered while steps remain, or to finish the one a checkpoint stopped in (its
+  // validation is still due when the cursor sits inside it).
+  for (int64_t epoch = loop.epoch;
+       !loop.done && epoch <= tc.epochs &&
+       (loop.step < total_steps || (epoch == loop.epoch && loop.next_micro > 0));
+       ++epoch) {
     const auto order = epoch_order(n, static_cast<uint64_t>(tc.seed), epoch);
-    for (int64_t m = 0; m < micro_per_epoch && step < total_steps; ++m) {
+    const int64_t first_micro = epoch == loop.epoch ? loop.next_micro : 0;
+    loop.epoch = epoch;
+    for (int64_t m = first_micro; m < micro_per_epoch && loop.step < total_steps; ++m) {
       const size_t from = static_cast<size_t>(m) * B;
       const std::span<const size_t> rows(order.data() + from, std::min(B, n - from));
       const auto batch = make_batch(examples.train, tok_train, rows, pad).to(device);
@@ -224,83 +333,85 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
         win.moe_stats = l.stats;
       else
         win.moe_stats.add(l.stats);
+      loop.moe_total.add(l.stats);
+      loop.consumed_samples += static_cast<int64_t>(rows.size());
+      loop.next_micro = m + 1;
       const bool boundary = (m + 1) % tc.grad_accum == 0 || m + 1 == micro_per_epoch;
       if (!boundary) continue;
-      const double lr = scheduled_lr(tc, step, total_steps);
+      const double lr = scheduled_lr(tc, loop.step, total_steps);
       for (auto& g : opt.param_groups())
         static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
       if (tc.clip > 0) torch::nn::utils::clip_grad_norm_(params, tc.clip);
       opt.step();
       opt.zero_grad();
-      ++step;
+      const int64_t step = ++loop.step;
+      loop.lr = lr;
+      ckpt.check();  // a failed background save stops the run here, not silently
       if (step % tc.log_every == 0 || step == total_steps) {
-        const double secs = since(win.start);
         const double k = static_cast<double>(win.micro);
         const double eta =
             since(t0) / static_cast<double>(step) * static_cast<double>(total_steps - step);
-        if (first_window) result.first_loss = win.total / k;
-        first_window = false;
-        result.last_loss = win.total / k;
-        nlohmann::json j = {{"event", "train"},
-                            {"step", step},
-                            {"epoch", epoch},
-                            {"loss", win.total / k},
-                            {"explanation_loss", win.expl / k},
-                            {"item_loss", win.item / k},
-                            {"rating_loss", win.rating / k},
-                            {"moe_loss", win.moe / k},
-                            {"lr", lr},
-                            {"tokens_per_s", win.tokens / secs},
-                            {"examples_per_s", win.examples / secs},
-                            {"eta_s", eta}};
-        if (!win.moe_stats.tokens_per_expert.empty()) {
-          j["expert_tokens"] = win.moe_stats.tokens_per_expert;
-          j["expert_dropped"] = win.moe_stats.dropped;
-          j["expert_assignments"] = win.moe_stats.assignments;
-        }
-        log.write(j);
-        if (progress) {
-          char line[320];
-          std::snprintf(line, sizeof line,
-                        "step %lld/%lld epoch %lld  loss %.4f (expl %.4f item %.4f rating %.4f "
-                        "moe %.4f)  lr %.2e  %.0f tok/s %.1f ex/s  ETA %s\n",
-                        static_cast<long long>(step), static_cast<long long>(total_steps),
-                        static_cast<long long>(epoch), win.total / k, win.expl / k, win.item / k,
-                        win.rating / k, win.moe / k, lr, win.tokens / secs, win.examples / secs,
-                        format_seconds(eta).c_str());
-          *progress << line << std::flush;
-        }
+        if (loop.first_window) loop.first_loss = win.total / k;
+        loop.first_window = false;
+        loop.last_loss = win.total / k;
+        log_progress(log, progress, win, step, total_steps, epoch, lr, eta);
         win = Window{};
       }
+      if (const int sig = StopSignals::pending()) {
+        save(/*sync=*/true);
+        log.write({{"event", "signal"}, {"signal", sig}, {"step", step}});
+        if (progress)
+          *progress << "signal " << sig << ": saved step " << step << " and stopping (exit "
+                    << cfg.checkpoint.signal_exit_code << "; the same command resumes)\n"
+                    << std::flush;
+        result.stopped_by_signal = sig;
+        result.steps = step;
+        ckpt.finish();
+        return result;
+      }
+      if (ckpt.due(step, total_steps)) save(/*sync=*/false);
     }
-    result.epochs_run = epoch;
-    const bool last = epoch == tc.epochs || step >= total_steps;
-    if (examples.valid.empty() || (epoch % tc.eval_every != 0 && !last)) continue;
-    const auto v = evaluate_seller(model, examples.valid, tok_valid, pad, HistoryControl::kReal, 0,
-                                   device, std::max<int64_t>(tc.batch_size, 64));
-    const bool better = v.explanation_loss < best_loss;
-    if (better) {
-      best_loss = v.explanation_loss;
-      result.best_valid = v;
-      result.best_epoch = epoch;
-      best_state.clear();
-      for (const auto& p : model->parameters())
-        best_state.push_back(p.detach().to(torch::kCPU).clone());
-      since_best = 0;
-    } else {
-      ++since_best;
+    loop.epochs_run = epoch;
+    const bool last = epoch == tc.epochs || loop.step >= total_steps;
+    if (!examples.valid.empty() && (epoch % tc.eval_every == 0 || last)) {
+      const auto v = evaluate_seller(model, examples.valid, tok_valid, pad, HistoryControl::kReal,
+                                     0, device, std::max<int64_t>(tc.batch_size, 64));
+      const bool better = v.explanation_loss < loop.best_loss;
+      if (better) {
+        loop.best_loss = v.explanation_loss;
+        result.best_valid = v;
+        loop.best_valid = figures_json(v);
+        loop.best_epoch = epoch;
+        best_state.clear();
+        for (const auto& p : model->parameters())
+          best_state.push_back(p.detach().to(torch::kCPU).clone());
+        loop.since_best = 0;
+      } else {
+        ++loop.since_best;
+      }
+      log.write({{"event", "valid"},
+                 {"epoch", epoch},
+                 {"step", loop.step},
+                 {"valid", figures_json(v)},
+                 {"best", better}});
+      if (progress)
+        *progress << "valid epoch " << epoch << ": explanation loss " << v.explanation_loss
+                  << "  HR@10 " << v.ranking.hr10 << "  NDCG@10 " << v.ranking.ndcg10
+                  << (better ? "  (best)" : "") << "\n";
     }
-    log.write({{"event", "valid"},
-               {"epoch", epoch},
-               {"step", step},
-               {"valid", figures_json(v)},
-               {"best", better}});
-    if (progress)
-      *progress << "valid epoch " << epoch << ": explanation loss " << v.explanation_loss
-                << "  HR@10 " << v.ranking.hr10 << "  NDCG@10 " << v.ranking.ndcg10
-                << (better ? "  (best)" : "") << "\n";
-    if (tc.patience > 0 && since_best >= tc.patience) break;
+    // The cursor moves to the next epoch only after its validation, so a checkpoint taken at
+    // the epoch's last step repeats the validation on resume and nothing else.
+    loop.epoch = epoch + 1;
+    loop.next_micro = 0;
+    if (tc.patience > 0 && loop.since_best >= tc.patience) break;
   }
+  loop.done = true;
+  if (cfg.checkpoint.save_at_end) save(/*sync=*/false);
+  const int64_t step = loop.step;
+  result.best_epoch = loop.best_epoch;
+  result.epochs_run = loop.epochs_run;
+  result.first_loss = loop.first_loss;
+  result.last_loss = loop.last_loss;
   result.steps = step;
   if (!best_state.empty()) {
     torch::NoGradGuard g;
@@ -324,6 +435,7 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
              {"best_epoch", result.best_epoch},
              {"steps", result.steps},
              {"seconds", result.seconds}});
+  ckpt.finish();  // the final checkpoint is committed (or its error thrown) before the run folder
   if (!run_dir.empty()) save_seller_run(run, config_yaml, run_dir);
   if (progress) {
     char line[400];

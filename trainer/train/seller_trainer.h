@@ -41,6 +41,7 @@ struct SellerTrainResult {
   double seconds = 0;
   std::string device;
   uint64_t train_examples = 0;
+  int stopped_by_signal = 0;  // SIGTERM/SIGUSR1 made the run save and stop early (no test figures)
 };
 
 // Loss and ranking of `examples` under a history control, in eval mode without gradients.

@@ -82,14 +82,20 @@ torch::Tensor SasrecImpl::next_item_scores(const torch::Tensor& tokens) {
 torch::Tensor SasrecImpl::loss(const torch::Tensor& tokens, const torch::Tensor& targets,
                                int64_t negatives, std::optional<at::Generator> generator) {
   SELLER_CHECK(targets.sizes() == tokens.sizes());
-  auto h = forward(tokens);
+  return loss_from_hidden(forward(tokens), targets, negatives, std::move(generator));
+}
+
+torch::Tensor SasrecImpl::loss_from_hidden(const torch::Tensor& h, const torch::Tensor& targets,
+                                           int64_t negatives,
+                                           std::optional<at::Generator> generator) {
+  SELLER_CHECK(targets.sizes() == h.sizes().slice(0, 2));
   auto keep = targets.ne(0);
   auto hs = h.index({keep});             // [M, H]: only positions with a target
   auto tgt = targets.index({keep}) - 1;  // dataset item ids
   if (negatives <= 0) return torch::nn::functional::cross_entropy(score_all(hs), tgt);
   // Sampled softmax with uniform negatives: the log-proposal is constant, so no correction.
   auto neg = torch::randint(1, options_.num_items + 1, {negatives}, generator,
-                            torch::TensorOptions().dtype(torch::kLong).device(tokens.device()));
+                            torch::TensorOptions().dtype(torch::kLong).device(targets.device()));
   auto pos_logit = (hs * item_emb(tgt + 1)).sum(-1, true);  // [M, 1]
   auto neg_logit = torch::matmul(hs, item_emb(neg).t());    // [M, K]
   neg_logit = neg_logit.masked_fill(neg.unsqueeze(0).eq((tgt + 1).unsqueeze(1)),

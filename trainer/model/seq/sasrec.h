@@ -66,6 +66,11 @@ class SasrecImpl : public torch::nn::Module {
   // to a row's target is masked out), drawn with `generator` when given.
   torch::Tensor loss(const torch::Tensor& tokens, const torch::Tensor& targets,
                      int64_t negatives = 0, std::optional<at::Generator> generator = {});
+  // The same loss from hidden states [B, T, H] already computed by forward() (the SELLER model
+  // reuses one forward for this loss and for the user state).
+  torch::Tensor loss_from_hidden(const torch::Tensor& hidden, const torch::Tensor& targets,
+                                 int64_t negatives = 0,
+                                 std::optional<at::Generator> generator = {});
 
   const SasrecOptions& options() const { return options_; }
 

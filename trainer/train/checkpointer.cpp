@@ -1,0 +1,217 @@
+// Saving and resuming the SELLER loop; stop signals (checkpointer.h).
+#include "trainer/train/checkpointer.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+
+#include "checkpoints/verify.h"
+#include "trainer/core/error.h"
+
+namespace seller::train {
+namespace fs = std::filesystem;
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+struct sigaction g_old_term, g_old_usr1;
+
+extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+
+nlohmann::json moe_json(const model::MoeStats& s) {
+  return {{"tokens_per_expert", s.tokens_per_expert},
+          {"assignments", s.assignments},
+          {"dropped", s.dropped}};
+}
+
+model::MoeStats moe_from(const nlohmann::json& j) {
+  model::MoeStats s;
+  s.tokens_per_expert = j.value("tokens_per_expert", std::vector<int64_t>{});
+  s.assignments = j.value("assignments", int64_t{0});
+  s.dropped = j.value("dropped", int64_t{0});
+  return s;
+}
+
+}  // namespace
+
+NamedTensors named_parameters(model::SellerModel& model) {
+  NamedTensors out;
+  for (const auto& p : model->named_parameters(true)) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
+nlohmann::json LoopState::to_json() const {
+  return {{"step", step},
+          {"epoch", epoch},
+          {"next_micro", next_micro},
+          {"consumed_samples", consumed_samples},
+          {"total_steps", total_steps},
+          {"done", done},
+          // infinity is not JSON: no validation yet is written as null
+          {"best_loss", std::isfinite(best_loss) ? nlohmann::json(best_loss) : nlohmann::json()},
+          {"best_epoch", best_epoch},
+          {"since_best", since_best},
+          {"epochs_run", epochs_run},
+          {"best_valid", best_valid},
+          {"first_window", first_window},
+          {"first_loss", first_loss},
+          {"last_loss", last_loss},
+          {"window", window},
+          {"moe_total", moe_json(moe_total)},
+          {"lr", lr}};
+}
+
+LoopState LoopState::from_json(const nlohmann::json& j, const std::string& source) {
+  try {
+    LoopState s;
+    s.step = j.at("step");
+    s.epoch = j.at("epoch");
+    s.next_micro = j.at("next_micro");
+    s.consumed_samples = j.at("consumed_samples");
+    s.total_steps = j.at("total_steps");
+    s.done = j.at("done");
+    if (!j.at("best_loss").is_null()) s.best_loss = j.at("best_loss");
+    s.best_epoch = j.at("best_epoch");
+    s.since_best = j.at("since_best");
+    s.epochs_run = j.at("epochs_run");
+    s.best_valid = j.at("best_valid");
+    s.first_window = j.at("first_window");
+    s.first_loss = j.at("first_loss");
+    s.last_loss = j.at("last_loss");
+    s.window = j.at("window");
+    s.moe_total = moe_from(j.at("moe_total"));
+    s.lr = j.at("lr");
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(detail::concat(source, ": train_state.loop is incomplete: ", e.what()));
+  }
+}
+
+StopSignals::StopSignals() {
+  g_stop_signal.store(0);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, &g_old_term);
+  sigaction(SIGUSR1, &sa, &g_old_usr1);
+}
+
+StopSignals::~StopSignals() {
+  sigaction(SIGTERM, &g_old_term, nullptr);
+  sigaction(SIGUSR1, &g_old_usr1, nullptr);
+}
+
+int StopSignals::pending() { return g_stop_signal.load(); }
+
+SellerCheckpointer::SellerCheckpointer(const core::Config& cfg, std::string config_yaml,
+                                       const fs::path& run_dir, std::ostream* progress)
+    : c_(cfg.checkpoint),
+      config_yaml_(std::move(config_yaml)),
+      run_dir_(run_dir),
+      progress_(progress),
+      seeds_({{"seed", cfg.seed}, {"train_seed", cfg.train.seed}}) {
+  if (run_dir.empty()) return;
+  ckpt::StoreOptions o;
+  o.keep = c_.keep;
+  store_ = std::make_unique<ckpt::CheckpointStore>(run_dir / "checkpoints", o);
+}
+
+SellerCheckpointer::~SellerCheckpointer() = default;
+
+std::optional<fs::path> SellerCheckpointer::resume_dir() const {
+  if (!store_ || c_.resume == "never") return std::nullopt;
+  if (c_.resume != "auto") {
+    const fs::path dir = c_.resume;
+    const auto report = ckpt::verify_checkpoint(dir, c_.verify_on_resume);
+    SELLER_THROW_IF_NOT(report.ok(), FormatError, "checkpoint.resume = ", dir.string(),
+                        " cannot be resumed: ", ckpt::summarize(report));
+    return dir;
+  }
+  const auto found =
+      store_->find_resumable(progress_ ? progress_ : &std::cerr, c_.verify_on_resume);
+  if (!found) return std::nullopt;
+  return found->dir;
+}
+
+void SellerCheckpointer::restore(const fs::path& dir, model::SellerModel& model,
+                                 torch::optim::AdamW& opt, std::vector<torch::Tensor>& best_state,
+                                 LoopState& loop) {
+  CheckpointSource src(dir);
+  const auto manifest_path = (dir / ckpt::kManifestName).string();
+  const auto& m = src.manifest();
+  const auto hash = ckpt::config_hash(config_yaml_);
+  SELLER_THROW_IF_NOT(m.config_hash == hash, ConfigError, manifest_path,
+                      ": written with another config (hash ", m.config_hash, ", this run ", hash,
+                      "); resume with the same config, or set checkpoint.resume=never to start "
+                      "afresh (or run.name to use another run folder)");
+  const auto params = named_parameters(model);
+  src.load_into("model/", params);
+  src.load_optimizer(opt, params);
+  best_state.clear();
+  bool has_best = false;
+  for (const auto& t : m.tensors) has_best = has_best || t.name.rfind("best/", 0) == 0;
+  if (has_best) {
+    NamedTensors best;
+    for (const auto& [n, p] : params) best.emplace_back(n, torch::empty_like(p, torch::kCPU));
+    src.load_into("best/", best);
+    for (auto& [n, t] : best) best_state.push_back(t);
+  }
+  src.load_rng(0, 1, progress_);
+  SELLER_THROW_IF_NOT(m.train_state.contains("loop"), FormatError, manifest_path,
+                      ": train_state has no loop state");
+  loop = LoopState::from_json(m.train_state.at("loop"), manifest_path);
+}
+
+bool SellerCheckpointer::due(int64_t step, int64_t total_steps) const {
+  if (!store_ || c_.every_steps <= 0 || step % c_.every_steps != 0) return false;
+  return !(step == total_steps && c_.save_at_end);  // the final save covers the last step
+}
+
+void SellerCheckpointer::save(const LoopState& loop, model::SellerModel& model,
+                              torch::optim::AdamW& opt,
+                              const std::vector<torch::Tensor>& best_state, bool sync) {
+  if (!store_) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto req = std::make_shared<ckpt::SaveRequest>();
+  req->step = loop.step;
+  req->config_yaml = config_yaml_;
+  req->train_state["loop"] = loop.to_json();
+  req->train_state["seeds"] = seeds_;
+  Snapshot snap;
+  const auto params = named_parameters(model);
+  snap.add_all("model/", params);
+  snap.add_optimizer(opt, params, req->train_state);
+  if (!best_state.empty()) {
+    SELLER_CHECK(best_state.size() == params.size());
+    for (size_t i = 0; i < params.size(); ++i) snap.add("best/" + params[i].first, best_state[i]);
+  }
+  snap.add_rng(0, 1, req->train_state);
+  req->chunks = snap.finish();
+  const auto bytes = snap.bytes();
+  auto* out = progress_;
+  auto job = [store = store_.get(), req, out, bytes] {
+    const auto t = std::chrono::steady_clock::now();
+    const auto dir = store->save(*req);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    if (out) {
+      char line[512];
+      std::snprintf(line, sizeof line,
+                    "checkpoint committed: step %lld -> %s (%.1f MB in %.2f s)\n",
+                    static_cast<long long>(req->step), dir.string().c_str(), bytes / 1e6, s);
+      *out << line << std::flush;
+    }
+  };
+  if (c_.async && !sync) {
+    saver_.submit(std::move(job));
+  } else {
+    saver_.wait();
+    job();
+  }
+  last_pause_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void SellerCheckpointer::check() { saver_.check(); }
+void SellerCheckpointer::finish() { saver_.wait(); }
+
+}  // namespace seller::train

@@ -1,0 +1,101 @@
+// Checkpointing of the SELLER training loop: when to save, what the loop's state is, where to
+// resume from, and the stop signals. Glue between seller_trainer.cpp, the tensor snapshots of
+// train_state.h and the torch-free commit protocol of checkpoints/store.h.
+//
+// Resume rule (checkpoint.resume): auto = the newest checkpoint under <run_dir>/checkpoints that
+// is committed and passes its checksums (each one skipped is reported with the file), none =
+// start fresh; never = start fresh; a folder = exactly that checkpoint (an error if it is bad).
+// A checkpoint whose config hash differs from this run's config, or whose tensors do not match
+// the model, is an error naming its manifest: resuming it would silently train another model.
+//
+// Stop signals: SIGTERM and SIGUSR1 (what Slurm sends before a time limit or preemption) only set
+// a flag; the loop finishes its optimizer step, saves synchronously and returns with
+// stopped_by_signal set, and `seller train` exits with checkpoint.signal_exit_code (143).
+#pragma once
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "checkpoints/async_saver.h"
+#include "checkpoints/store.h"
+#include "trainer/core/config.h"
+#include "trainer/model/seller_model.h"
+#include "trainer/train/train_state.h"
+
+namespace seller::train {
+
+// Everything of the loop that a resumed run must continue from (tensors aside).
+struct LoopState {
+  int64_t step = 0;              // optimizer steps done
+  int64_t epoch = 1;             // data cursor: the epoch (1-based) ...
+  int64_t next_micro = 0;        // ... and the next micro-batch of its order
+  int64_t consumed_samples = 0;  // training examples seen
+  int64_t total_steps = 0;
+  bool done = false;  // the loop has ended (final checkpoint): resume goes to the test evaluation
+  double best_loss = std::numeric_limits<double>::infinity();
+  int64_t best_epoch = 0, since_best = 0, epochs_run = 0;
+  nlohmann::json best_valid = nlohmann::json::object();
+  bool first_window = true;
+  double first_loss = 0, last_loss = 0;
+  nlohmann::json window = nlohmann::json::object();  // running sums since the last log line
+  model::MoeStats moe_total;                         // router statistics since step 0
+  double lr = 0;                                     // rate of the last step (schedule position)
+
+  nlohmann::json to_json() const;
+  static LoopState from_json(const nlohmann::json& j, const std::string& source);
+};
+
+// Installs SIGTERM/SIGUSR1 handlers for its lifetime (restoring the previous ones).
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  static int pending();  // the signal received, or 0
+};
+
+class SellerCheckpointer {
+ public:
+  // run_dir empty: checkpointing is off (every call is a no-op).
+  SellerCheckpointer(const core::Config& cfg, std::string config_yaml,
+                     const std::filesystem::path& run_dir, std::ostream* progress);
+  ~SellerCheckpointer();
+
+  bool enabled() const { return store_ != nullptr; }
+  // The checkpoint to resume from per checkpoint.resume, or nullopt.
+  std::optional<std::filesystem::path> resume_dir() const;
+  // Restores model, optimizer, best weights, RNG and the loop state from `dir`.
+  void restore(const std::filesystem::path& dir, model::SellerModel& model,
+               torch::optim::AdamW& opt, std::vector<torch::Tensor>& best_state, LoopState& loop);
+  // True when a periodic save is due after `step`.
+  bool due(int64_t step, int64_t total_steps) const;
+  // Snapshots and saves (in the background unless `sync` or checkpoint.async = false).
+  void save(const LoopState& loop, model::SellerModel& model, torch::optim::AdamW& opt,
+            const std::vector<torch::Tensor>& best_state, bool sync);
+  void check();   // rethrows a failed background save
+  void finish();  // waits for the save in flight
+  double last_pause_seconds() const { return last_pause_; }
+
+ private:
+  const core::CheckpointConfig& c_;
+  std::string config_yaml_;
+  std::filesystem::path run_dir_;
+  std::ostream* progress_;
+  nlohmann::json seeds_;  // the init and order/dropout seeds, for people reading the manifest
+  std::unique_ptr<ckpt::CheckpointStore> store_;
+  ckpt::AsyncSaver saver_;
+  double last_pause_ = 0;
+};
+
+NamedTensors named_parameters(model::SellerModel& model);
+
+}  // namespace seller::train

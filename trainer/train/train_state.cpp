@@ -1,0 +1,222 @@
+// Host snapshots of the trainer's tensors and their restore (train_state.h).
+#include "trainer/train/train_state.h"
+
+#include <ATen/Context.h>
+#include <torch/cuda.h>
+
+#include <mutex>
+#include <sstream>
+
+#include "trainer/core/error.h"
+
+namespace seller::train {
+namespace {
+
+std::vector<int64_t> dims(const torch::Tensor& t) { return {t.sizes().begin(), t.sizes().end()}; }
+
+torch::Tensor generator_state(const at::Generator& g) {
+  auto gen = g;
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_generator_state(const at::Generator& g, const torch::Tensor& state) {
+  auto gen = g;
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+}  // namespace
+
+io::DType io_dtype(torch::ScalarType t, const std::string& name) {
+  switch (t) {
+    case torch::kFloat32:
+      return io::DType::kF32;
+    case torch::kBFloat16:
+      return io::DType::kBF16;
+    case torch::kFloat16:
+      return io::DType::kF16;
+    case torch::kFloat64:
+      return io::DType::kF64;
+    case torch::kInt64:
+      return io::DType::kI64;
+    case torch::kInt32:
+      return io::DType::kI32;
+    case torch::kUInt8:
+      return io::DType::kU8;
+    case torch::kInt8:
+      return io::DType::kI8;
+    case torch::kBool:
+      return io::DType::kBool;
+    default:
+      break;
+  }
+  throw FormatError(detail::concat("tensor '", name,
+                                   "' has a dtype checkpoints do not store: ", c10::toString(t)));
+}
+
+torch::ScalarType torch_dtype(io::DType t) {
+  switch (t) {
+    case io::DType::kF32:
+      return torch::kFloat32;
+    case io::DType::kBF16:
+      return torch::kBFloat16;
+    case io::DType::kF16:
+      return torch::kFloat16;
+    case io::DType::kF64:
+      return torch::kFloat64;
+    case io::DType::kI64:
+      return torch::kInt64;
+    case io::DType::kI32:
+      return torch::kInt32;
+    case io::DType::kU8:
+      return torch::kUInt8;
+    case io::DType::kI8:
+      return torch::kInt8;
+    case io::DType::kBool:
+      return torch::kBool;
+    default:
+      break;
+  }
+  throw FormatError(detail::concat("checkpoint dtype ", io::dtype_name(t), " has no torch type"));
+}
+
+void Snapshot::add(const std::string& name, const torch::Tensor& t) {
+  const auto src = t.detach();
+  torch::Tensor host;
+  if (src.is_cuda()) {  // pinned, so the copy is a DMA that overlaps with the next ones
+    host = torch::empty(src.sizes(), src.options().device(torch::kCPU).pinned_memory(true));
+    host.copy_(src, /*non_blocking=*/true);
+    cuda_ = true;
+  } else {
+    host = src.clone(at::MemoryFormat::Contiguous);
+  }
+  ckpt::ChunkData c;
+  c.name = name;
+  c.dtype = io_dtype(host.scalar_type(), name);
+  c.global_shape = dims(host);
+  c.box = {std::vector<int64_t>(c.global_shape.size(), 0), c.global_shape};
+  c.bytes = {static_cast<const std::byte*>(host.data_ptr()), host.nbytes()};
+  c.owner = std::make_shared<torch::Tensor>(host);
+  bytes_ += host.nbytes();
+  chunks_.push_back(std::move(c));
+}
+
+void Snapshot::add_all(const std::string& prefix, const NamedTensors& named) {
+  for (const auto& [n, t] : named) add(prefix + n, t);
+}
+
+void Snapshot::add_optimizer(torch::optim::AdamW& opt, const NamedTensors& params,
+                             nlohmann::json& state) {
+  nlohmann::json steps = nlohmann::json::object();
+  for (const auto& [n, p] : params) {
+    const auto it = opt.state().find(p.unsafeGetTensorImpl());
+    if (it == opt.state().end()) continue;
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    add("optim/" + n + "/exp_avg", s.exp_avg());
+    add("optim/" + n + "/exp_avg_sq", s.exp_avg_sq());
+    if (s.max_exp_avg_sq().defined()) add("optim/" + n + "/max_exp_avg_sq", s.max_exp_avg_sq());
+    steps[n] = s.step();
+  }
+  state["optimizer_steps"] = steps;
+}
+
+void Snapshot::add_rng(int64_t rank, int64_t world, nlohmann::json& state) {
+  auto row = [&](const std::string& name, const torch::Tensor& s) {
+    auto host = s.contiguous().to(torch::kUInt8).reshape({1, s.numel()}).clone();
+    ckpt::ChunkData c;
+    c.name = name;
+    c.dtype = io::DType::kU8;
+    c.global_shape = {world, s.numel()};
+    c.box = {{rank, 0}, {1, s.numel()}};
+    c.bytes = {static_cast<const std::byte*>(host.data_ptr()), host.nbytes()};
+    c.owner = std::make_shared<torch::Tensor>(host);
+    bytes_ += host.nbytes();
+    chunks_.push_back(std::move(c));
+  };
+  row("rng/cpu", generator_state(at::globalContext().defaultGenerator(c10::DeviceType::CPU)));
+  const int64_t devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+  for (int64_t i = 0; i < devices; ++i)
+    row("rng/cuda" + std::to_string(i),
+        generator_state(at::globalContext().defaultGenerator(
+            c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i)))));
+  state["rng"] = {{"world", world}, {"cuda_devices", devices}};
+}
+
+std::vector<ckpt::ChunkData> Snapshot::finish() {
+  if (cuda_) torch::cuda::synchronize();
+  return std::move(chunks_);
+}
+
+CheckpointSource::CheckpointSource(const std::filesystem::path& dir)
+    : dir_(dir), manifest_(ckpt::read_manifest(dir)), reader_(dir) {}
+
+torch::Tensor CheckpointSource::tensor(const std::string& name) {
+  const auto* t = manifest_.find(name);
+  SELLER_THROW_IF_NOT(t != nullptr, FormatError, (dir_ / ckpt::kManifestName).string(),
+                      ": has no tensor '", name, "'");
+  auto out = torch::empty(t->shape, torch::TensorOptions().dtype(torch_dtype(t->dtype)));
+  reader_.read(*t, {std::vector<int64_t>(t->shape.size(), 0), t->shape},
+               {static_cast<std::byte*>(out.data_ptr()), out.nbytes()});
+  return out;
+}
+
+void CheckpointSource::load_into(const std::string& prefix, const NamedTensors& targets) {
+  std::ostringstream problems;
+  std::set<std::string> wanted;
+  for (const auto& [n, dst] : targets) {
+    wanted.insert(prefix + n);
+    const auto* t = manifest_.find(prefix + n);
+    if (!t)
+      problems << "\n  missing: " << prefix << n;
+    else if (t->shape != dims(dst))
+      problems << "\n  shape of " << prefix << n << ": checkpoint " << torch::IntArrayRef(t->shape)
+               << ", model " << dst.sizes();
+  }
+  for (const auto& t : manifest_.tensors)
+    if (t.name.rfind(prefix, 0) == 0 && !wanted.count(t.name))
+      problems << "\n  unexpected: " << t.name;
+  const auto text = problems.str();
+  SELLER_THROW_IF_NOT(
+      text.empty(), FormatError, (dir_ / ckpt::kManifestName).string(),
+      ": the checkpoint does not match the model (another model's checkpoint?):", text);
+  torch::NoGradGuard no_grad;
+  for (const auto& [n, dst] : targets) {
+    auto src = tensor(prefix + n);
+    const_cast<torch::Tensor&>(dst).copy_(src.to(dst.device(), dst.scalar_type()));
+  }
+}
+
+void CheckpointSource::load_optimizer(torch::optim::AdamW& opt, const NamedTensors& params) {
+  const auto& steps = manifest_.train_state.value("optimizer_steps", nlohmann::json::object());
+  for (const auto& [n, p] : params) {
+    if (!steps.contains(n)) continue;
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->step(steps.at(n).get<int64_t>());
+    s->exp_avg(tensor("optim/" + n + "/exp_avg").to(p.device(), p.scalar_type()));
+    s->exp_avg_sq(tensor("optim/" + n + "/exp_avg_sq").to(p.device(), p.scalar_type()));
+    if (has("optim/" + n + "/max_exp_avg_sq"))
+      s->max_exp_avg_sq(tensor("optim/" + n + "/max_exp_avg_sq").to(p.device(), p.scalar_type()));
+    opt.state()[p.unsafeGetTensorImpl()] = std::move(s);
+  }
+}
+
+void CheckpointSource::load_rng(int64_t rank, int64_t world, std::ostream* warn) {
+  if (manifest_.layout.world() != world) {
+    if (warn)
+      *warn << "warning: " << dir_.string() << " was written by " << manifest_.layout.world()
+            << " ranks, this run has " << world
+            << ": random generators are seeded afresh, not restored (dropout draws differ)\n";
+    return;
+  }
+  auto row = [&](const std::string& name) { return tensor(name)[rank].contiguous(); };
+  set_generator_state(at::globalContext().defaultGenerator(c10::DeviceType::CPU), row("rng/cpu"));
+  const int64_t devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+  for (int64_t i = 0; i < devices; ++i)
+    if (has("rng/cuda" + std::to_string(i)))
+      set_generator_state(at::globalContext().defaultGenerator(
+                              c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i))),
+                          row("rng/cuda" + std::to_string(i)));
+}
+
+}  // namespace seller::train
