@@ -11,7 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "launch/commands.h"
+#include "launch/cli_config.h"
 #include "trainer/core/config_loader.h"
 #include "trainer/core/error.h"
 #include "trainer/io/atomic_file.h"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything seller needs on a fresh Debian 12 machine (run as root; idempotent):
 # Debian packages (toolchain, yaml-cpp, Boost, OpenMPI, GoogleTest, nlohmann-json, CLI11, zlib,
-# zstd, clang + libFuzzer runtime), a project-local venv with the pinned torch wheel (LibTorch)
-# and the test oracles, then configures and builds seller into build/.
+# zstd, clang + libFuzzer runtime, Slurm + munge for the local-cluster test), a project-local
+# venv with the pinned torch wheel (LibTorch) and the test oracles, then configures and builds
+# seller into build/.
 # Environment: SELLER_SKIP_BUILD=1 installs only; SELLER_BUILD_DIR overrides build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
   zlib1g-dev libzstd-dev libsentencepiece-dev
   gnuplot-nox  # seller eval: PNG plots (eval/plot)
+  slurm-wlm munge  # tests/integration/test_slurm_cluster.cpp: a local one-node Slurm cluster
 )
 missing=()
 for p in "${apt_packages[@]}"; do

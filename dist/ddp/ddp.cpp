@@ -135,6 +135,7 @@ void DistributedDataParallel::finish() {
   std::lock_guard<std::mutex> lock(mu_);
   SELLER_THROW_IF_NOT(sync_, Error, "finish() called while gradient sync is off");
   in_finish_ = true;
+  last_launched_in_backward_ = launched_in_backward_;
   // Buckets that never became ready hold parameters unused in this backward; launching them in
   // index order keeps the collective sequence identical on every rank.
   while (next_launch_ < buckets_.size()) launch_locked(next_launch_++);

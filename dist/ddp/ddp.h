@@ -79,7 +79,7 @@ class DistributedDataParallel {
   };
   std::vector<BucketInfo> buckets() const;
   // How many buckets were launched from inside the last backward (overlap evidence for tests).
-  int64_t launched_during_backward() const { return launched_in_backward_; }
+  int64_t launched_during_backward() const { return last_launched_in_backward_; }
 
  private:
   struct Bucket {
@@ -103,7 +103,7 @@ class DistributedDataParallel {
   std::vector<size_t> bucket_of_;
   std::vector<bool> ready_;
   size_t next_launch_ = 0;
-  int64_t launched_in_backward_ = 0;
+  int64_t launched_in_backward_ = 0, last_launched_in_backward_ = 0;
   bool sync_ = true;
   bool in_finish_ = false;
   std::mutex mu_;  // hooks may run on autograd's device threads

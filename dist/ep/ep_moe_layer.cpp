@@ -75,9 +75,10 @@ model::MoeOutput EpMoeLayerImpl::forward(const torch::Tensor& x) {
   auto index = torch::tensor(order, torch::kLong).to(long_opts.device());
   auto y = experts->forward(received.index_select(0, index), counts);
   if (y.size(0) == 0) {
-    // No rows for any local expert: keep the (empty) output attached to the expert parameters so
-    // that this rank's backward still reaches the reverse all-to-all and joins it.
-    y = experts->b2.narrow(0, 0, 0).to(received.scalar_type());
+    // No rows for any local expert: keep the (empty) output attached to both the received rows
+    // and the expert parameters, so that this rank's backward still runs the backward of both
+    // all-to-alls and joins them (the peers would wait forever otherwise).
+    y = experts->b2.narrow(0, 0, 0).to(received.scalar_type()) + received.sum();
   }
   auto inverse =
       torch::empty_like(index).scatter_(0, index, torch::arange(index.size(0), long_opts));

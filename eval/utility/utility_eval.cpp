@@ -83,7 +83,8 @@ UtilityRun run_utility(const std::vector<std::string>& ids, const std::vector<st
   SELLER_CHECK(systems.size() == 1 || systems.size() == 2);
   UtilityRun run;
   const std::string lift_why =
-      "needs the behaviour path's top-k (LibTorch, SELLER model); reserved as block \"lift\"";
+      "needs a trained SELLER run's behaviour path: run `seller eval --lift RUN_DIR --out DIR` "
+      "(LibTorch builds; docs/eval.md)";
   if (!data || ids.size() < 2) {
     const std::string why =
         !data ? "needs --data <prepared dataset>" : "needs at least 2 pairs (the shuffled control)";

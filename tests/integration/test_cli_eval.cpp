@@ -312,3 +312,66 @@ TEST(CliEval, CurvesAndMissingPlotter) {
 }
 
 }  // namespace
+
+bool built_with_torch() { return seller("--version").output.find("torch=on") != std::string::npos; }
+
+// --encoder: MiniLM replaces tfidf in identification and adds the embedding score; the encoder's
+// name goes beside every figure (Markdown labels, JSON "encoder").
+TEST(CliEval, EncoderAddsEmbeddingScoreWithItsName) {
+  SyntheticEval s;
+  const auto model = seller::testing::minilm_dir();
+  if (!built_with_torch()) {
+    auto r = seller("eval --pred " + (s.dir / "p.jsonl").string() + s.args() +
+                    (s.dir / "e").string() + " --no-plot --encoder /nonexistent");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("needs a LibTorch build"), std::string::npos) << r.output;
+    GTEST_SKIP() << "seller built without LibTorch: --encoder is an error (checked)";
+  }
+  if (!model) GTEST_SKIP() << "all-MiniLM-L6-v2 not found: set SELLER_MINILM_DIR";
+  auto r = seller("eval --pred " + (s.dir / "p.jsonl").string() + s.args() +
+                  (s.dir / "e").string() + " --no-plot --encoder " + model->string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(read_file(s.dir / "e" / "metrics.json"));
+  const auto& es = j["embedding_score"];
+  EXPECT_EQ(es["encoder"], "all-MiniLM-L6-v2");
+  EXPECT_EQ(es["conditions"], nlohmann::json({"prediction", "shuffled"}));
+  const auto f1 = [&](const char* c) {
+    return es["metrics"]["bertscore_f1"][c]["value"].get<double>();
+  };
+  EXPECT_GT(f1("prediction"), f1("shuffled"));  // the review's first sentence vs another's
+  EXPECT_LT(es["tests"][0]["metrics"]["bertscore_f1"]["p_value_b_better"].get<double>(), 0.05);
+  const auto& id = j["utility"]["identification"];
+  EXPECT_EQ(id["encoder"], "all-MiniLM-L6-v2");
+  EXPECT_GT(id["metrics"]["hr10"]["prediction"]["value"].get<double>(),
+            id["metrics"]["hr10"]["shuffled"]["value"].get<double>());
+  const std::string md = read_file(s.dir / "e" / "report.md");
+  for (const char* label :
+       {"## Embedding similarity (all-MiniLM-L6-v2)", "| BERTScore F1 (all-MiniLM-L6-v2) |",
+        "| sentence cosine (all-MiniLM-L6-v2) |", "| HR@10 (all-MiniLM-L6-v2) |"})
+    EXPECT_NE(md.find(label), std::string::npos) << label << "\n" << md;
+  // Without --encoder the score is skipped with the reason, and identification stays tfidf.
+  r = seller("eval --pred " + (s.dir / "p.jsonl").string() + s.args() + (s.dir / "t").string() +
+             " --no-plot");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto t = nlohmann::json::parse(read_file(s.dir / "t" / "metrics.json"));
+  EXPECT_NE(t["embedding_score"]["skipped"].get<std::string>().find("--encoder"),
+            std::string::npos);
+  EXPECT_EQ(t["utility"]["identification"]["encoder"], "tfidf");
+}
+
+// --lift is its own mode and needs a run folder (the protocol itself: tests/model/test_lift.cpp).
+TEST(CliEval, LiftErrorsNameTheProblem) {
+  TempDir dir;
+  auto r = seller("eval --lift " + (dir / "none").string() + " --out " + (dir / "o").string());
+  EXPECT_EQ(r.exit_code, 1);
+  if (built_with_torch())
+    EXPECT_NE(r.output.find("has no config.yaml"), std::string::npos) << r.output;
+  else
+    EXPECT_NE(r.output.find("needs a LibTorch build"), std::string::npos) << r.output;
+  write_file(dir / "p.jsonl", jsonl({"a"}));
+  r = seller("eval --lift " + (dir / "none").string() + " --pred " + (dir / "p.jsonl").string() +
+             " --out " + (dir / "o").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("its own mode"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "o" / "metrics.json"));
+}

@@ -5,6 +5,7 @@
 // never overwritten.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <numeric>
 
 #include "checkpoints/reshard.h"
