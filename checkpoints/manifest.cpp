@@ -227,7 +227,7 @@ std::string config_hash(std::string_view yaml) {
     const auto line = yaml.substr(pos, end - pos);
     // A top-level key starts at column 0; the checkpoint section runs until the next one.
     if (!line.empty() && line[0] != ' ' && line[0] != '#')
-      skipping = line.rfind("checkpoint:", 0) == 0;
+      skipping = line.rfind("checkpoint:", 0) == 0 || line.rfind("run:", 0) == 0;
     if (!skipping)
       for (char c : yaml.substr(
                pos, end + 1 - pos > yaml.size() - pos ? yaml.size() - pos : end + 1 - pos)) {

@@ -86,8 +86,9 @@ Manifest parse_manifest(const nlohmann::json& j, const std::string& source);
 // Reads <dir>/manifest.json; DataError when missing, FormatError when malformed.
 Manifest read_manifest(const std::filesystem::path& dir);
 
-// "fnv1a64:<16 hex>" of the config text without its `checkpoint:` section (how and when to save
-// does not change what a checkpoint holds, so resume=PATH or every_steps may differ).
+// "fnv1a64:<16 hex>" of the config text without its `checkpoint:` and `run:` sections (how and
+// when to save, and where the run folder is, do not change what is trained: resume=PATH,
+// every_steps or run.name may differ between a checkpoint and the run that resumes it).
 std::string config_hash(std::string_view yaml);
 
 // Check that `chunks` tile a tensor of `shape` (volume and pairwise disjointness); returns the

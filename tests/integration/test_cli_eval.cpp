@@ -313,6 +313,8 @@ TEST(CliEval, CurvesAndMissingPlotter) {
 
 }  // namespace
 
+namespace {
+
 bool built_with_torch() { return seller("--version").output.find("torch=on") != std::string::npos; }
 
 // --encoder: MiniLM replaces tfidf in identification and adds the embedding score; the encoder's
@@ -375,3 +377,5 @@ TEST(CliEval, LiftErrorsNameTheProblem) {
   EXPECT_NE(r.output.find("its own mode"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir / "o" / "metrics.json"));
 }
+
+}  // namespace
