@@ -28,6 +28,7 @@
 #endif
 #if SELLER_HAVE_NCCL
 #include <c10/cuda/CUDAFunctions.h>
+#include <cuda_runtime.h>
 
 #include "dist/comm/nccl_communicator.h"
 #endif
@@ -95,6 +96,7 @@ void bench_rank(Communicator& comm, const Options& o, torch::Device device,
   const int n = comm.size();
   auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
   if (comm.rank() == 0) {
+    std::printf("# machine: %s\n", seller::bench::cpu_model().c_str());
     std::printf("# backend %s, %d ranks, float32, %d iters after %d warm-up\n",
                 comm.backend().c_str(), n, o.iters, o.warmup);
     std::printf("%-15s %12s %12s %12s %12s\n", "op", "size(B)", "time(us)", "algbw(GB/s)",
@@ -146,7 +148,6 @@ void bench_rank(Communicator& comm, const Options& o, torch::Device device,
 
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
-  std::printf("# machine: %s\n", seller::bench::cpu_model().c_str());
   try {
     if (o.backend == "mpi") {
 #if SELLER_HAVE_MPI
@@ -167,8 +168,9 @@ int main(int argc, char** argv) {
       c10::cuda::set_device(static_cast<c10::DeviceIndex>(rank % torch::cuda::device_count()));
       int dev = c10::cuda::current_device();
       if (rank == 0) {
-        std::printf("# gpu: %s x%d\n", c10::cuda::getDeviceProperties(dev)->name,
-                    static_cast<int>(torch::cuda::device_count()));
+        cudaDeviceProp prop{};
+        cudaGetDeviceProperties(&prop, dev);
+        std::printf("# gpu: %s x%d\n", prop.name, static_cast<int>(torch::cuda::device_count()));
       }
       auto comm = seller::dist::make_nccl_world(rank, size, boot, dev);
       bench_rank(*comm, o, torch::Device(torch::kCUDA, dev),

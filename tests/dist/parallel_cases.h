@@ -19,6 +19,7 @@
 #include <map>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dist/comm/communicator.h"
@@ -124,6 +125,14 @@ inline torch::Tensor gather_tp(const std::string& name, const torch::Tensor& loc
 
 // ---- Tensor parallel: TpDecoder vs the unsliced Decoder ----
 
+// Spelled out instead of designated initialisers, which -Wmissing-field-initializers flags.
+inline model::DecoderInput decoder_input(torch::Tensor ids, torch::Tensor mask = {}) {
+  model::DecoderInput in;
+  in.input_ids = std::move(ids);
+  in.attention_mask = std::move(mask);
+  return in;
+}
+
 // variant false: tied embeddings, GQA, padding mask, sdpa; true: untied head, all biases,
 // Qwen3 qk-norm, eager attention. P = 2 and 4 divide every split size.
 inline model::DecoderConfig tp_config(bool variant) {
@@ -170,7 +179,7 @@ inline TpReference tp_reference(bool variant, torch::Device device) {
   ref.ids = ref.ids.to(device);
   ref.targets = ref.targets.to(device);
   for (auto& [k, v] : full->hf_state_dict()) ref.state[k] = v.detach().clone();
-  auto logits = full->forward({.input_ids = ref.ids, .attention_mask = ref.mask});
+  auto logits = full->forward(decoder_input(ref.ids, ref.mask));
   auto loss = torch::nn::functional::cross_entropy(
       logits.view({-1, c.vocab_size}), ref.targets.view({-1}),
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
@@ -189,7 +198,7 @@ inline void tp_case(const CommunicatorPtr& tp, const TpReference& ref, torch::De
   dec->load_hf_state_dict_sliced(ref.state, tp->rank(), tp->size());
   auto ids = ref.ids.to(device);
   auto mask = ref.mask.defined() ? ref.mask.to(device) : torch::Tensor();
-  auto local_logits = dec->forward({.input_ids = ids, .attention_mask = mask});
+  auto local_logits = dec->forward(decoder_input(ids, mask));
   log.check("logits", dec->gather_logits(local_logits), ref.logits, "logits");
   auto loss = dec->loss(local_logits, ref.targets.to(device));
   log.check("loss", loss.item<double>(), ref.loss.item<double>(), "loss");

@@ -61,7 +61,7 @@ inline TrainReference train_reference(bool tp_layout, torch::Device device) {
     r.targets.push_back(torch::randint(0, v, {4, 5}, gen, torch::kLong).to(device));
     opt.zero_grad();
     auto loss = torch::nn::functional::cross_entropy(
-        dec->forward({.input_ids = r.ids.back()}).view({-1, v}), r.targets.back().view({-1}));
+        dec->forward(decoder_input(r.ids.back())).view({-1, v}), r.targets.back().view({-1}));
     loss.backward();
     r.losses.push_back(loss.item<double>());
     r.norms.push_back(torch::nn::utils::clip_grad_norm_(dec->parameters(), kMaxNorm));
@@ -97,7 +97,7 @@ inline void dp_zero_case(const CommunicatorPtr& dp, const TrainReference& ref, t
   for (int s = 0; s < kSteps; ++s) {
     const std::string step = " step " + std::to_string(s);
     opt.zero_grad();
-    auto logits = dec->forward({.input_ids = ref.ids[s].narrow(0, begin, local).to(device)});
+    auto logits = dec->forward(decoder_input(ref.ids[s].narrow(0, begin, local).to(device)));
     auto loss = torch::nn::functional::cross_entropy(
         logits.view({-1, ref.config.vocab_size}),
         ref.targets[s].narrow(0, begin, local).to(device).reshape({-1}));
@@ -140,7 +140,7 @@ inline void dp2_tp2_case(const CommunicatorPtr& world, const TrainReference& ref
   for (int s = 0; s < kSteps; ++s) {
     const std::string step = " step " + std::to_string(s);
     opt.zero_grad();
-    auto logits = dec->forward({.input_ids = ref.ids[s].narrow(0, begin, 2).to(device)});
+    auto logits = dec->forward(decoder_input(ref.ids[s].narrow(0, begin, 2).to(device)));
     auto loss = dec->loss(logits, ref.targets[s].narrow(0, begin, 2).to(device));
     loss.backward();
     ddp.finish();

@@ -156,9 +156,11 @@ TEST(CliEval, XrecAmazonBleuEqualsLibrary) {
 // predictions = the review's first sentence, a weaker explanation of the same item.
 struct SyntheticEval {
   seller::testing::TempDir dir;
-  SyntheticEval() {
+  // users/items: the MiniLM test keeps the encoder's CPU work small.
+  explicit SyntheticEval(int users = 200, int items = 0) {
     auto r = seller("data generate --output " + (dir / "raw.jsonl").string() +
-                    " --set synthetic.users=200");
+                    " --set synthetic.users=" + std::to_string(users) +
+                    (items > 0 ? " --set synthetic.items=" + std::to_string(items) : ""));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     r = seller("data prepare --format synthetic --input " + (dir / "raw.jsonl").string() +
                " --output " + (dir / "ds").string());
@@ -320,7 +322,7 @@ bool built_with_torch() { return seller("--version").output.find("torch=on") != 
 // --encoder: MiniLM replaces tfidf in identification and adds the embedding score; the encoder's
 // name goes beside every figure (Markdown labels, JSON "encoder").
 TEST(CliEval, EncoderAddsEmbeddingScoreWithItsName) {
-  SyntheticEval s;
+  SyntheticEval s(60, 40);
   const auto model = seller::testing::minilm_dir();
   if (!built_with_torch()) {
     auto r = seller("eval --pred " + (s.dir / "p.jsonl").string() + s.args() +
