@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -94,10 +95,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> hyps, refs;
   const double gen = seconds([&] { generate(pairs, hyps, refs); });
   const size_t cores = resolve_threads(0);
+  // Other jobs share the machine: the 1-minute load average says how loaded it was.
+  double load[1] = {-1};
+  getloadavg(load, 1);
   std::printf(
       "bench_eval_throughput: %zu synthetic pairs (generated in %.1f s); %s, %zu hardware "
-      "threads\n\n",
-      pairs, gen, seller::bench::cpu_model().c_str(), cores);
+      "threads, load average %.2f at start\n\n",
+      pairs, gen, seller::bench::cpu_model().c_str(), cores, load[0]);
 
   BleuResult b1, bn;
   RougeScores r1, rn;

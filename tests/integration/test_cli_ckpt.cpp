@@ -64,6 +64,10 @@ class CkptCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!built_with_torch()) return;
+    // One thread per run: the tiny model gains nothing from more, and on a shared 2-core
+    // machine OpenMP's spinning threads made each run 20x slower. Bit-exactness is compared
+    // between runs with the same thread count, as it must be.
+    setenv("OMP_NUM_THREADS", "1", 1);
     tmp_ = new TempDir();
     const auto raw = (tmp_->path() / "s.jsonl.gz").string();
     ASSERT_EQ(seller("data generate --set synthetic.users=120 --set synthetic.items=60"
@@ -100,11 +104,13 @@ class CkptCli : public ::testing::Test {
   static CommandResult train_and_signal(const std::string& name, const std::string& pattern,
                                         const std::string& signal) {
     const auto log = (tmp_->path() / (name + ".log")).string();
-    const std::string script = seller_bin() + " " + train_args(name) + " > " + log +
-                               " 2>&1 & P=$!; while ! grep -q '" + pattern + "' " + log +
-                               "; do kill -0 $P 2>/dev/null || break; sleep 0.005; done; kill -" +
-                               signal + " $P; wait $P; echo rc=$?; cat " + log;
-    return run_command("bash -c \"" + script + "\"");
+    const auto script_file = tmp_->path() / (name + ".sh");
+    seller::testing::write_file(
+        script_file, seller_bin() + " " + train_args(name) + " > " + log + " 2>&1 &\nP=$!\n" +
+                         "while ! grep -q '" + pattern + "' " + log +
+                         "; do kill -0 $P 2>/dev/null || break; sleep 0.005; done\nkill -" +
+                         signal + " $P\nwait $P\necho rc=$?\ncat " + log + "\n");
+    return run_command("bash " + script_file.string());
   }
   static void expect_same_as_reference(const std::string& name) {
     const auto got = figures(run(name));

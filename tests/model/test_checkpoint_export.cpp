@@ -62,8 +62,10 @@ TEST(CheckpointExport, HuggingFaceLoadsTheExportWithTheSameLogits) {
   // Weights: exactly the checkpoint's.
   seller::train::CheckpointSource src(ckpt);
   const auto llm = seller::model::load_tensors(out / "model.safetensors");
-  for (const auto& [name, t] : llm)
-    EXPECT_TRUE(torch::equal(t, src.tensor("model/llm." + name))) << name;
+  for (const auto& [name, t] : llm) {  // HF names: "model." + ours, lm_head as is
+    const auto ours = name.rfind("model.", 0) == 0 ? name.substr(6) : name;
+    EXPECT_TRUE(torch::equal(t, src.tensor("model/llm." + ours))) << name;
+  }
   const auto adapter = seller::model::load_tensors(out / "seller_adapter.safetensors");
   size_t non_llm = 0;
   for (const auto& t : src.manifest().tensors)

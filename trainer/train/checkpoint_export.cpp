@@ -43,9 +43,9 @@ ExportResult export_checkpoint_hf(const fs::path& checkpoint, const fs::path& ou
     dc = model::decoder_config_from_hf(base);
   } else {
     core::LlmConfig llm = cfg.llm;
-    const auto* embed = m.find(prefix + "model.embed_tokens.weight");
+    const auto* embed = m.find(prefix + "embed_tokens.weight");
     SELLER_THROW_IF_NOT(embed != nullptr, FormatError, (checkpoint / ckpt::kManifestName).string(),
-                        ": has no ", prefix, "model.embed_tokens.weight");
+                        ": has no ", prefix, "embed_tokens.weight");
     llm.vocab_size = embed->shape[0];  // the word vocabulary's size, fixed when training began
     dc = model::decoder_config_from(llm);
   }
