@@ -139,21 +139,24 @@ fs::path CheckpointStore::save(const SaveRequest& req) {
       write_synced(tmp / kManifestName, m.to_json().dump(1) + "\n");
       io::sync_directory(tmp);
       fault_point(FaultPoint::kBeforeRename, tmp);
+      // A committed step-N of the same step (a run resumed at its final checkpoint saves it
+      // again) is moved aside, not deleted, until the new one is committed; an uncommitted one
+      // is the debris of a crash and never resumed from.
+      fs::path previous;
       if (fs::exists(final_dir)) {
-        // Committed: this step was saved before (a resumed run ending where it resumed); the
-        // state is the same by construction, so the committed copy is kept untouched.
         if (fs::exists(final_dir / kCommittedName)) {
-          remove_quietly(tmp);
-          options_.hooks.barrier();
-          return final_dir;
+          previous = root_ / (name + ".old-" + random_suffix());
+          fs::rename(final_dir, previous);
+        } else {
+          remove_quietly(final_dir);
         }
-        remove_quietly(final_dir);  // not committed: the debris of a crash, never resumed from
       }
       fs::rename(tmp, final_dir);
       io::sync_directory(root_);
       write_synced(final_dir / kCommittedName,
                    detail::concat("step ", req.step, "\n", m.created, "\n"));
       io::sync_directory(final_dir);
+      if (!previous.empty()) remove_quietly(previous);
       io::write_file_atomically(root_ / "latest", name + "\n");
     }
     options_.hooks.barrier();
@@ -207,7 +210,9 @@ void CheckpointStore::prune() const {
     const auto n = e.path().filename().string();
     // Temporaries of saves that died (this process saves one at a time, and it just committed),
     // and uncommitted step folders older than the newest commit.
-    if (n.rfind("step-", 0) == 0 && n.find(".tmp-") != std::string::npos) remove_quietly(e.path());
+    if (n.rfind("step-", 0) == 0 &&
+        (n.find(".tmp-") != std::string::npos || n.find(".old-") != std::string::npos))
+      remove_quietly(e.path());
     const auto step = parse_step_name(n);
     if (step && *step < newest && !fs::exists(e.path() / kCommittedName)) remove_quietly(e.path());
   }

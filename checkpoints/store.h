@@ -10,7 +10,9 @@
 //   7. hooks.barrier, then rank 0 deletes committed checkpoints beyond the newest `keep` and
 //      leftover temporaries of earlier, crashed saves.
 // Invariants: a folder without COMMITTED is never resumed from and may be deleted; a committed
-// folder is never written again and is deleted only after a newer one is committed (keep >= 2,
+// folder is never written again (saving a step that exists moves the old folder to
+// `step-N.old-<random>` and deletes it only after the new one is committed) and is deleted only
+// after a newer one is committed (keep >= 2,
 // so a checkpoint that turns out corrupt still has a predecessor). Resume scans the folders
 // newest first (`latest` is a hint for people and tools: a crash between 5 and 6 leaves it one
 // behind) and skips, with a warning naming the file, any that is incomplete or fails its checks.

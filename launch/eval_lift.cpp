@@ -40,15 +40,14 @@ std::string fmt(double v, int decimals = 4) {
 
 }  // namespace
 
-EncoderEmbedders load_encoder_embedders(const std::string& dir) {
-  auto tokens = model::TokenEncoder::load(dir);
+EncoderEmbedders load_encoder_embedders(const std::string& dir, bool with_tokens) {
   auto sentence = std::make_shared<model::SentenceEncoder>(model::SentenceEncoder::load(dir));
   EncoderEmbedders e;
   e.name = sentence->name();
   e.make_embedder = [sentence](const std::vector<std::string>&) {
     return model::make_sentence_embedder(sentence);
   };
-  e.tokens = model::make_token_embedder(tokens);
+  if (with_tokens) e.tokens = model::make_token_embedder(model::TokenEncoder::load(dir));
   return e;
 }
 
@@ -68,7 +67,7 @@ int run_eval_lift(const LiftArgs& a) {
 
   std::function<eval::TextEmbedder(const std::vector<std::string>&)> make_embedder =
       [](const std::vector<std::string>& fit) { return eval::make_tfidf_embedder(fit); };
-  if (!a.encoder.empty()) make_embedder = load_encoder_embedders(a.encoder).make_embedder;
+  if (!a.encoder.empty()) make_embedder = load_encoder_embedders(a.encoder, false).make_embedder;
   train::LiftOptions o;
   o.k = a.k;
   o.limit = a.limit;

@@ -24,8 +24,9 @@ struct EncoderEmbedders {
   eval::TokenTextEmbedder tokens;
 };
 
-// Loads a sentence-transformers folder; DataError naming the file on a bad folder.
-EncoderEmbedders load_encoder_embedders(const std::string& dir);
+// Loads a sentence-transformers folder; DataError naming the file on a bad folder. with_tokens:
+// also the token embedder (a second copy of the weights; the lift needs only sentences).
+EncoderEmbedders load_encoder_embedders(const std::string& dir, bool with_tokens = true);
 
 struct LiftArgs {
   std::string run_dir, out, encoder;

@@ -140,6 +140,10 @@ TEST_F(CkptCli, CheckpointingDoesNotChangeTheRun) {
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("resumed from"), std::string::npos) << again.output;
   EXPECT_NE(again.output.find("step-000000144"), std::string::npos) << again.output;
+  // Starting afresh over an earlier run's checkpoints would mix the two: refused.
+  const auto fresh = train("ref", " --set checkpoint.resume=never");
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.output;
+  EXPECT_NE(fresh.output.find("earlier run"), std::string::npos) << fresh.output;
 }
 
 TEST_F(CkptCli, KillNineInMidTrainingResumesBitExact) {
@@ -153,19 +157,25 @@ TEST_F(CkptCli, KillNineInMidTrainingResumesBitExact) {
 }
 
 TEST_F(CkptCli, KillNineInMidSaveResumesFromThePreviousCommit) {
-  setenv("SELLER_FAULT", "kill-after-chunk@3", 1);  // dies inside the save of step 21
-  const auto r = train("midsave");
-  unsetenv("SELLER_FAULT");
-  EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_FALSE(fs::exists(run("midsave") / "checkpoints" / "step-000000021"));
-  bool tmp_left = false;
-  for (const auto& e : fs::directory_iterator(run("midsave") / "checkpoints"))
-    tmp_left |= e.path().filename().string().find(".tmp-") != std::string::npos;
-  EXPECT_TRUE(tmp_left) << "the half-written save stays as a temporary, never as step-N";
-  const auto resumed = train("midsave");
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("step-000000014 at step 14"), std::string::npos) << resumed.output;
-  expect_same_as_reference("midsave");
+  // Dies inside the save of step 21: after its chunk file, or after its manifest (before the
+  // rename that would make it step-21).
+  for (const std::string fault : {"kill-after-chunk", "kill-before-commit"}) {
+    const std::string name = "midsave-" + fault;
+    setenv("SELLER_FAULT", (fault + "@3").c_str(), 1);
+    const auto r = train(name);
+    unsetenv("SELLER_FAULT");
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_FALSE(fs::exists(run(name) / "checkpoints" / "step-000000021"));
+    bool tmp_left = false;
+    for (const auto& e : fs::directory_iterator(run(name) / "checkpoints"))
+      tmp_left |= e.path().filename().string().find(".tmp-") != std::string::npos;
+    EXPECT_TRUE(tmp_left) << "the half-written save stays as a temporary, never as step-N";
+    const auto resumed = train(name);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("step-000000014 at step 14"), std::string::npos)
+        << resumed.output;
+    expect_same_as_reference(name);
+  }
 }
 
 TEST_F(CkptCli, SigtermAndSigusr1SaveAndExitForRequeue) {

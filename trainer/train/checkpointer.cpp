@@ -120,7 +120,17 @@ SellerCheckpointer::SellerCheckpointer(const core::Config& cfg, std::string conf
 SellerCheckpointer::~SellerCheckpointer() = default;
 
 std::optional<fs::path> SellerCheckpointer::resume_dir() const {
-  if (!store_ || c_.resume == "never") return std::nullopt;
+  if (!store_) return std::nullopt;
+  if (c_.resume != "auto") {
+    // This run's saves would mix with an earlier run's in the same folder, and retention (by
+    // step) could delete the new ones: refuse rather than delete anything committed.
+    const auto existing = store_->committed();
+    SELLER_THROW_IF_NOT(existing.empty(), ConfigError, "checkpoint.resume = ", c_.resume, ": ",
+                        store_->root().string(), " holds checkpoints of an earlier run (newest ",
+                        existing.empty() ? "" : existing.back().dir.filename().string(),
+                        "); use another run.name, or move that folder away");
+  }
+  if (c_.resume == "never") return std::nullopt;
   if (c_.resume != "auto") {
     const fs::path dir = c_.resume;
     const auto report = ckpt::verify_checkpoint(dir, c_.verify_on_resume);

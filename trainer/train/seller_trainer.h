@@ -12,6 +12,10 @@
 // and no history (the controls), then the run folder is saved (seller_run.h).
 // Every log_every steps a progress line (losses, lr, tokens/s, examples/s, ETA) and a JSON line
 // in metrics.jsonl with the same figures and the experts' load.
+// Checkpoints (checkpointer.h, docs/checkpoints.md): every checkpoint.every_steps optimizer steps
+// (in the background) and at the end, into <run_dir>/checkpoints/; the same command resumes from
+// the newest good one bit-exactly on CPU (weights, AdamW, best weights, RNG, data cursor, log
+// window). SIGTERM/SIGUSR1 finish the step, save and return with stopped_by_signal set.
 #pragma once
 
 #include <filesystem>

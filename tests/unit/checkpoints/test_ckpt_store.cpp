@@ -152,6 +152,16 @@ TEST(CkptStore, CommitLatestRetentionAndResume) {
   const auto w = reader.read_global(*m.find("model/w"));
   EXPECT_EQ(reinterpret_cast<const float*>(w.data())[0], 30.0f);
 
+  // Saving a step that is already committed replaces it only once the new one is committed.
+  auto again = request(30);
+  again.chunks[0] = make_tensor("model/w", {4, 3}, 99.0f);
+  store.save(again);
+  EXPECT_EQ(reinterpret_cast<const float*>(
+                ChunkReader(dir).read_global(*read_manifest(dir).find("model/w")).data())[0],
+            99.0f);
+  for (const auto& e : fs::directory_iterator(tmp / "checkpoints"))
+    EXPECT_EQ(e.path().filename().string().find(".old-"), std::string::npos) << e.path();
+
   // A flipped byte in the newest: resume warns naming the file and takes the previous one.
   flip_byte(dir / "rank-00000.safetensors", 3);
   const auto bad = verify_checkpoint(dir);
