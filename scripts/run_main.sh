@@ -29,6 +29,9 @@ rm -rf "$run/data"
 echo "== seller data stats"
 "$bin" data stats "$run/data"
 echo "== seller train (task = seller)"
+# A fresh model each time: seller train resumes a run folder that holds checkpoints, and refuses
+# one written with another config (docs/checkpoints.md).
+rm -rf "$run/model"
 "$bin" train --config "$config" "${sets[@]}" --set train.data="$run/data" \
   --set run.output_dir="$run" --set run.name=model
 for history in real shuffled none; do

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "trainer/core/error.h"
+#include "trainer/generate/static_decode.h"
 #include "trainer/model/llm/decoder.h"
 
 namespace seller::model {
@@ -111,6 +112,9 @@ torch::Tensor LoraDeltaImpl::delta_weight() const {
 }
 
 void apply_lora(Decoder& decoder, const LoraOptions& options, uint64_t seed) {
+  // Captured decode graphs are keyed by the decoder's address and replay its old module
+  // structure: drop them whenever the structure changes.
+  generate::release_static_sessions();
   options.validate();
   SELLER_THROW_IF_NOT(!has_lora(decoder), Error,
                       "apply_lora: the decoder already has LoRA adapters (merge_lora first)");
@@ -153,6 +157,7 @@ int64_t set_llm_training_mode(Decoder& decoder, const std::string& mode) {
 }
 
 void merge_lora(Decoder& decoder) {
+  generate::release_static_sessions();  // see apply_lora
   torch::NoGradGuard no_grad;
   for (auto& s : slots(decoder)) {
     if (!*s.lora) continue;

@@ -13,9 +13,8 @@
 // peft's autocast_adapter_dtype does; the delta is cast back to the input's dtype.
 //
 // Generation: generate() runs the adapters unmerged (the static/CUDA-graph step goes through the
-// same forward). apply_lora() and merge_lora() change which operations a step runs, so a CUDA
-// graph captured for this decoder before either call is stale: call
-// generate::release_static_sessions() after them when the decoder generated on CUDA before.
+// same forward). apply_lora() and merge_lora() change which operations a step runs, so both
+// drop every captured CUDA-graph session (generate::release_static_sessions()).
 // LoRA dropout is only active in training mode with grad enabled, so generation under
 // NoGradGuard is deterministic even when the decoder was left in train().
 #pragma once
