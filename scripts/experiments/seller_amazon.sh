@@ -22,6 +22,7 @@ rm -rf "$out/data"
 "$bin" data prepare --format amazon2023 --input "$shared/data/amazon2023-mini-histories" \
   --output "$out/data"
 for variant in moe dense; do
+  rm -rf "${out:?}/$variant"  # a fresh run: seller train would resume a folder with checkpoints
   "$bin" train --config configs/seller_amazon.yaml "${sets[@]}" --set "train.data=$out/data" \
     --set "adapter.kind=$variant" --set "run.output_dir=$out" --set "run.name=$variant" \
     | tee "$out/$variant.train.log"
