@@ -14,7 +14,15 @@
 namespace seller::model {
 namespace {
 
-io::DType dtype_of(torch::ScalarType t, const std::string& name) {
+bool skipped(const std::string& name, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes)
+    if (name.rfind(p, 0) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+io::DType io_dtype(torch::ScalarType t, const std::string& name) {
   switch (t) {
     case torch::kFloat32:
       return io::DType::kF32;
@@ -30,22 +38,16 @@ io::DType dtype_of(torch::ScalarType t, const std::string& name) {
       return io::DType::kI32;
     case torch::kUInt8:
       return io::DType::kU8;
+    case torch::kInt8:
+      return io::DType::kI8;
     case torch::kBool:
       return io::DType::kBool;
     default:
       break;
   }
   throw FormatError(
-      detail::concat("tensor '", name, "' has a dtype seller does not save: ", c10::toString(t)));
+      detail::concat("tensor '", name, "' has a dtype seller does not store: ", c10::toString(t)));
 }
-
-bool skipped(const std::string& name, const std::vector<std::string>& prefixes) {
-  for (const auto& p : prefixes)
-    if (name.rfind(p, 0) == 0) return true;
-  return false;
-}
-
-}  // namespace
 
 void save_tensors(const std::filesystem::path& path,
                   const std::map<std::string, torch::Tensor>& tensors,
@@ -58,7 +60,7 @@ void save_tensors(const std::filesystem::path& path,
     const auto& cpu = keep.back();
     io::TensorView v;
     v.name = name;
-    v.dtype = dtype_of(cpu.scalar_type(), name);
+    v.dtype = io_dtype(cpu.scalar_type(), name);
     v.shape.assign(cpu.sizes().begin(), cpu.sizes().end());
     v.data = {static_cast<const std::byte*>(cpu.data_ptr()), cpu.nbytes()};
     views.push_back(std::move(v));

@@ -10,7 +10,13 @@
 #include <map>
 #include <string>
 
+#include "trainer/io/safetensors_dtype.h"
+
 namespace seller::model {
+
+// The safetensors dtype of a torch dtype; FormatError naming the tensor for one seller does not
+// store (complex, unsigned wider than 8 bits, ...). Shared by run files and checkpoints.
+io::DType io_dtype(torch::ScalarType t, const std::string& name);
 
 void save_tensors(const std::filesystem::path& path,
                   const std::map<std::string, torch::Tensor>& tensors,

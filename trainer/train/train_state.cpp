@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "trainer/core/error.h"
+#include "trainer/model/state_io.h"
 
 namespace seller::train {
 namespace {
@@ -27,33 +28,6 @@ void set_generator_state(const at::Generator& g, const torch::Tensor& state) {
 }
 
 }  // namespace
-
-io::DType io_dtype(torch::ScalarType t, const std::string& name) {
-  switch (t) {
-    case torch::kFloat32:
-      return io::DType::kF32;
-    case torch::kBFloat16:
-      return io::DType::kBF16;
-    case torch::kFloat16:
-      return io::DType::kF16;
-    case torch::kFloat64:
-      return io::DType::kF64;
-    case torch::kInt64:
-      return io::DType::kI64;
-    case torch::kInt32:
-      return io::DType::kI32;
-    case torch::kUInt8:
-      return io::DType::kU8;
-    case torch::kInt8:
-      return io::DType::kI8;
-    case torch::kBool:
-      return io::DType::kBool;
-    default:
-      break;
-  }
-  throw FormatError(detail::concat("tensor '", name,
-                                   "' has a dtype checkpoints do not store: ", c10::toString(t)));
-}
 
 torch::ScalarType torch_dtype(io::DType t) {
   switch (t) {
@@ -93,7 +67,7 @@ void Snapshot::add(const std::string& name, const torch::Tensor& t) {
   }
   ckpt::ChunkData c;
   c.name = name;
-  c.dtype = io_dtype(host.scalar_type(), name);
+  c.dtype = model::io_dtype(host.scalar_type(), name);
   c.global_shape = dims(host);
   c.box = {std::vector<int64_t>(c.global_shape.size(), 0), c.global_shape};
   c.bytes = {static_cast<const std::byte*>(host.data_ptr()), host.nbytes()};

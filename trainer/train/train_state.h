@@ -74,7 +74,6 @@ class CheckpointSource {
   ckpt::ChunkReader reader_;
 };
 
-io::DType io_dtype(torch::ScalarType t, const std::string& name);
 torch::ScalarType torch_dtype(io::DType t);
 
 }  // namespace seller::train
