@@ -43,6 +43,7 @@ int run_train(const TrainArgs& a) {
     const auto result = train::train_seller(cfg, yaml, ds, run_dir, &std::cout);
     // A stop signal saved a checkpoint: exit with the status Slurm's RequeueExit is told about.
     if (result.stopped_by_signal) return static_cast<int>(cfg.checkpoint.signal_exit_code);
+    if (!result.main_rank) return kExitOk;  // rank 0 reports for the job
     std::cout << "run: " << run_dir.string() << " (seller generate --run " << run_dir.string()
               << " writes the test explanations)\n";
   } else {

@@ -3,9 +3,11 @@
 // holds the event (see the header for the stream semantics).
 #include "dist/comm/nccl_communicator.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -88,9 +90,18 @@ struct Event {
     check_cuda(cudaEventCreateWithFlags(&event, cudaEventDisableTiming), "cudaEventCreate");
   }
   ~Event() { cudaEventDestroy(event); }
-  bool query() const { return cudaEventQuery(event) == cudaSuccess; }
+  void record(cudaStream_t stream) {
+    check_cuda(cudaEventRecord(event, stream), "cudaEventRecord");
+    recorded.store(true);
+  }
+  // False until record(): cudaEventQuery reports an event that was never recorded as complete,
+  // and an NCCL call can block the host before the event is recorded (the first operation on a
+  // communicator sets up its connections with the peers, NCCL_RUNTIME_CONNECT), so without this
+  // the flight recorder showed an operation stuck there as "done" (seen on 4 H200s, 2026-11-27).
+  bool query() const { return recorded.load() && cudaEventQuery(event) == cudaSuccess; }
   int device;
   cudaEvent_t event{};
+  std::atomic<bool> recorded{false};
 };
 
 class NcclWork : public Work {
@@ -128,19 +139,41 @@ class NcclWork : public Work {
   std::shared_ptr<std::atomic<bool>> aborted_;
 };
 
+class NcclCommunicator;
+
+// One rank's world communicator and every communicator split from it. abort() on any of them
+// aborts all (Communicator's contract: "and of the communicators of the same world"): each has
+// its own ncclComm_t, and a rank blocked in a collective of a split group (tp, ep, dp, edp) is
+// only released by aborting that group's ncclComm_t, so aborting the world alone would leave it
+// hanging. Members register in their constructor and leave in their destructor, under the lock,
+// so abort() never touches a destroyed member.
+struct NcclFamily {
+  std::mutex mu;
+  std::vector<NcclCommunicator*> members;
+};
+
 class NcclCommunicator : public Communicator {
  public:
-  NcclCommunicator(ncclComm_t comm, int device, std::string name)
+  NcclCommunicator(ncclComm_t comm, int device, std::string name,
+                   std::shared_ptr<NcclFamily> family)
       : comm_(comm),
         device_(device),
         name_(std::move(name)),
         stream_(c10::cuda::getStreamFromPool(/*isHighPriority=*/true,
-                                             static_cast<c10::DeviceIndex>(device))) {
+                                             static_cast<c10::DeviceIndex>(device))),
+        family_(std::move(family)) {
     check_nccl(ncclCommUserRank(comm_, &rank_), "ncclCommUserRank", name_, comm_);
     check_nccl(ncclCommCount(comm_, &size_), "ncclCommCount", name_, comm_);
+    std::lock_guard<std::mutex> lock(family_->mu);
+    family_->members.push_back(this);
   }
 
   ~NcclCommunicator() override {
+    {
+      std::lock_guard<std::mutex> lock(family_->mu);
+      auto& m = family_->members;
+      m.erase(std::remove(m.begin(), m.end(), this), m.end());
+    }
     if (!aborted_->load()) ncclCommDestroy(comm_);
   }
 
@@ -267,19 +300,25 @@ class NcclCommunicator : public Communicator {
     check(ncclCommSplit(comm_, color, key, &child, nullptr), "ncclCommSplit");
     record.end();
     if (child == nullptr) return nullptr;
-    auto comm = std::make_shared<NcclCommunicator>(child, device_, name);
+    auto comm = std::make_shared<NcclCommunicator>(child, device_, name, family_);
     comm->set_recorder(recorder_);
     return comm;
   }
 
+  // This communicator and every other of its family (the world and its splits).
   void abort(const std::string& reason) override {
+    std::lock_guard<std::mutex> lock(family_->mu);
+    for (NcclCommunicator* member : family_->members) member->abort_one(reason);
+  }
+
+ private:
+  void abort_one(const std::string& reason) {
     if (aborted_->exchange(true)) return;
     std::fprintf(stderr, "[rank %d] backend nccl: aborting group %s: %s\n", rank_, name_.c_str(),
                  reason.c_str());
     ncclCommAbort(comm_);
   }
 
- private:
   void check(ncclResult_t rc, const char* call) const { check_nccl(rc, call, name_, comm_); }
 
   void check_device(const char* op, const torch::Tensor& t, const char* what) const {
@@ -306,7 +345,7 @@ class NcclCommunicator : public Communicator {
     c10::cuda::CUDAGuard guard(device_);
     auto current = c10::cuda::getCurrentCUDAStream(device_);
     auto ready = std::make_shared<Event>(device_);
-    check_cuda(cudaEventRecord(ready->event, current.stream()), "cudaEventRecord");
+    ready->record(current.stream());
     check_cuda(cudaStreamWaitEvent(stream_.stream(), ready->event, 0), "cudaStreamWaitEvent");
     for (auto& t : tensors) {
       if (t.numel() > 0)
@@ -319,7 +358,7 @@ class NcclCommunicator : public Communicator {
                        [done] { return done->query(); });
     }
     launch(stream_.stream());
-    check_cuda(cudaEventRecord(done->event, stream_.stream()), "cudaEventRecord");
+    done->record(stream_.stream());
     auto work = std::make_shared<NcclWork>(done, comm_, name_, aborted_);
     if (!async) work->wait();
     return work;
@@ -333,6 +372,7 @@ class NcclCommunicator : public Communicator {
   int size_ = 1;
   std::atomic<uint64_t> seq_{0};
   std::shared_ptr<std::atomic<bool>> aborted_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<NcclFamily> family_;
 };
 
 }  // namespace
@@ -356,7 +396,7 @@ CommunicatorPtr make_nccl_world(int rank, int size, const BootstrapFn& bootstrap
   std::memcpy(&id, shared.data(), sizeof(id));
   ncclComm_t comm = nullptr;
   check_nccl(ncclCommInitRank(&comm, size, id, rank), "ncclCommInitRank", name, nullptr);
-  return std::make_shared<NcclCommunicator>(comm, device, name);
+  return std::make_shared<NcclCommunicator>(comm, device, name, std::make_shared<NcclFamily>());
 }
 
 BootstrapFn MemoryBootstrap::fn() {

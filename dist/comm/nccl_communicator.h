@@ -13,6 +13,16 @@
 // key; rank 0 passes the id's bytes as value, the others pass "" and all get rank 0's bytes back.
 // Implementations: an MPI broadcast (mpi_bootstrap), the TCP store of dist/rendezvous, or
 // MemoryBootstrap for threads of one process (tests). split() uses ncclCommSplit and needs none.
+//
+// abort() (any thread) calls ncclCommAbort on this rank's world communicator and on every
+// communicator split from it, so a rank blocked in any of its groups is released; later
+// operations throw. Aborted communicators skip ncclCommDestroy.
+//
+// Threads of one process (one per GPU): a rank must not touch another rank's GPU memory. Each
+// operation makes the caller's current stream wait for the collective, and with the default
+// (legacy) stream that stream is shared by every thread using the device, so a copy from
+// another rank's GPU queues behind that rank's unfinished collective; if the copying rank has
+// not yet joined that collective, both wait forever (tests/gpu/nccl_threads.h).
 #pragma once
 
 #include <condition_variable>

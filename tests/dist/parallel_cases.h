@@ -2,7 +2,8 @@
 // the MPI driver (tests/dist/mpi_parallel_equivalence.cpp, CPU) and the NCCL driver
 // (tests/gpu/test_nccl_parallel.cpp, one GPU per rank). Each case takes the world communicator
 // of one rank, the device that rank computes on and a single-process reference built from fixed
-// seeds (MPI: every rank builds it itself; NCCL: built once on GPU 0), and compares through a
+// seeds (MPI: every rank builds it itself; NCCL: one per GPU, on that GPU, built before the rank
+// threads start, so that no rank reads another rank's GPU), and compares through a
 // DiffLog, which asserts the tolerance and keeps the largest difference per quantity so the
 // drivers can print what was measured, not just that it passed.
 //

@@ -1,7 +1,8 @@
 // NCCL communicator on 2 and (where present) 4 GPUs, one thread per GPU with its own
 // ncclCommInitRank (ids handed over by MemoryBootstrap): every operation against the expectation
 // computed on the CPU from all ranks' inputs, async handles, split groups and the refusal of CPU
-// tensors. Skips with a printed reason without NCCL or with fewer than 2 GPUs.
+// tensors; and that the harness's watchdog (tests/gpu/nccl_threads.h) turns a hang inside a split
+// group into a test failure. Skips with a printed reason without NCCL or with fewer than 2 GPUs.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -17,7 +18,11 @@
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include <chrono>
+#include <string>
+
 #include "dist/comm/nccl_communicator.h"
+#include "tests/gpu/nccl_threads.h"
 #endif
 
 namespace seller::dist {
@@ -25,31 +30,13 @@ namespace {
 
 #if SELLER_HAVE_NCCL
 
-int gpus() {
-  return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
-}
+using gpu_test::gpus;
 
-// Runs body(comm) on n threads, thread r driving GPU r; rethrows the first failure.
+// Runs body(comm) on n threads, thread r driving GPU r, under the harness's watchdog;
+// rethrows the first failure.
 void run_gpus(int n, const std::function<void(Communicator&)>& body) {
-  MemoryBootstrap boot;
-  std::exception_ptr first;
-  std::mutex mu;
-  std::vector<std::thread> threads;
-  for (int r = 0; r < n; ++r) {
-    threads.emplace_back([&, r] {
-      try {
-        c10::cuda::set_device(static_cast<c10::DeviceIndex>(r));
-        auto comm = make_nccl_world(r, n, boot.fn(), r);
-        body(*comm);
-        torch::cuda::synchronize(r);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first) first = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  if (first) std::rethrow_exception(first);
+  gpu_test::run_nccl_threads(n, "nccl comm, " + std::to_string(n) + " GPUs",
+                             [&](const CommunicatorPtr& comm, torch::Device) { body(*comm); });
 }
 
 torch::Tensor input_of(int r, std::vector<int64_t> shape, torch::ScalarType dtype) {
@@ -186,6 +173,43 @@ TEST_P(NcclComm, AllToAllVSendRecvSplitAndAsync) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Gpus, NcclComm, ::testing::Values(2, 4));
+
+// Rank 1 never joins an all_reduce on a split group while rank 0 waits for it (on the host: in
+// the NCCL call itself, which on a fresh communicator connects to the peer first, or in the
+// item() after it): the watchdog must fire after the (short) case timeout, abort every communicator
+// of both ranks (the split group included: aborting only the world would leave rank 0 blocked) and
+// make the harness throw, instead of hanging the test binary.
+TEST(NcclCommWatchdog, HangInASplitGroupFailsInsteadOfHanging) {
+  if (gpus() < 2) GTEST_SKIP() << "needs 2 GPUs, found " << gpus();
+  using namespace std::chrono_literals;
+  const auto timeout = 3s;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    gpu_test::run_nccl_threads(
+        2, "planted hang",
+        [&](const CommunicatorPtr& world, torch::Device device) {
+          auto pair = world->split({1, 0}, "pair");
+          if (world->rank() == 1) {
+            // Skips the pair all_reduce; returns once the watchdog has aborted everything.
+            std::this_thread::sleep_for(timeout + 2s);
+            return;
+          }
+          torch::Tensor t = torch::ones({1 << 16}, torch::TensorOptions().device(device));
+          pair->all_reduce(t);
+          (void)t.sum().item<float>();  // the host waits for the all_reduce
+          pair->all_reduce(t);          // after the abort: throws
+          ADD_FAILURE() << "an aborted communicator accepted an operation";
+        },
+        timeout, /*grace=*/20s);
+    ADD_FAILURE() << "the planted hang did not fail";
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("exceeded the case timeout of 3 s"), std::string::npos) << what;
+    EXPECT_NE(what.find("aborted"), std::string::npos) << what;
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(s, 20.0) << "the hang was released only after " << s << " s";
+}
 
 #else
 

@@ -177,6 +177,8 @@ void TrainConfig::visit(FieldVisitor& v) {
            "task = seller: bf16 autocast (auto: on GPU only)");
   v.field("log_every", log_every, "task = seller: optimizer steps between progress lines");
   v.field("max_steps", max_steps, "task = seller: > 0 stops after this many optimizer steps");
+  v.choice("dist_backend", dist_backend, {"auto", "mpi", "nccl"},
+           "task = seller, several ranks: data-parallel backend (auto: nccl on GPU, mpi on CPU)");
 }
 
 void TrainConfig::validate(Validator& check) const {

@@ -137,6 +137,9 @@ struct TrainConfig : ConfigSection {
   std::string autocast = "auto";  // auto (bf16 on GPU, off on CPU) | bf16 | off (task = seller)
   int64_t log_every = 50;       // optimizer steps between progress lines (task = seller)
   int64_t max_steps = 0;        // > 0: stop after this many optimizer steps (task = seller)
+  // Data parallel (task = seller, when started by mpirun/srun/seller launch with several ranks):
+  // auto = nccl on CUDA devices, mpi on CPU | mpi | nccl.
+  std::string dist_backend = "auto";
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

@@ -45,6 +45,7 @@ nlohmann::json LoopState::to_json() const {
   return {{"step", step},
           {"epoch", epoch},
           {"next_micro", next_micro},
+          {"micro_rows", micro_rows},
           {"consumed_samples", consumed_samples},
           {"total_steps", total_steps},
           {"done", done},
@@ -68,6 +69,7 @@ LoopState LoopState::from_json(const nlohmann::json& j, const std::string& sourc
     s.step = j.at("step");
     s.epoch = j.at("epoch");
     s.next_micro = j.at("next_micro");
+    s.micro_rows = j.value("micro_rows", int64_t{0});
     s.consumed_samples = j.at("consumed_samples");
     s.total_steps = j.at("total_steps");
     s.done = j.at("done");
@@ -88,6 +90,20 @@ LoopState LoopState::from_json(const nlohmann::json& j, const std::string& sourc
   }
 }
 
+void continue_with_micro_rows(LoopState& loop, int64_t micro_rows, const fs::path& from) {
+  if (loop.micro_rows == 0 || loop.micro_rows == micro_rows) {
+    loop.micro_rows = micro_rows;
+    return;
+  }
+  const int64_t rows_done = loop.next_micro * loop.micro_rows;
+  SELLER_THROW_IF_NOT(rows_done % micro_rows == 0, ConfigError, from.string(), ": stopped after ",
+                      rows_done, " examples of epoch ", loop.epoch, " in micro-batches of ",
+                      loop.micro_rows, " rows; this run's micro-batches of ", micro_rows,
+                      " rows (train.batch_size x ranks) cannot continue from that position");
+  loop.next_micro = rows_done / micro_rows;
+  loop.micro_rows = micro_rows;
+}
+
 StopSignals::StopSignals() {
   g_stop_signal.store(0);
   struct sigaction sa {};
@@ -105,15 +121,27 @@ StopSignals::~StopSignals() {
 int StopSignals::pending() { return g_stop_signal.load(); }
 
 SellerCheckpointer::SellerCheckpointer(const core::Config& cfg, std::string config_yaml,
-                                       const fs::path& run_dir, std::ostream* progress)
+                                       const fs::path& run_dir, std::ostream* progress,
+                                       const TrainDist* dist)
     : c_(cfg.checkpoint),
       config_yaml_(std::move(config_yaml)),
       run_dir_(run_dir),
       progress_(progress),
-      seeds_({{"seed", cfg.seed}, {"train_seed", cfg.train.seed}}) {
+      seeds_({{"seed", cfg.seed}, {"train_seed", cfg.train.seed}}),
+      dist_(dist && dist->enabled() ? dist : nullptr) {
   if (run_dir.empty()) return;
   ckpt::StoreOptions o;
   o.keep = c_.keep;
+  if (dist_) {
+    rank_ = dist_->rank();
+    world_ = dist_->size();
+    o.rank = rank_;
+    o.layout.dp = world_;
+    o.hooks = dist_->commit_hooks();
+    if (c_.async && progress_)
+      *progress_ << "checkpoint.async: saves are synchronous with data parallel (the commit "
+                    "protocol's collectives share the training communicator)\n";
+  }
   store_ = std::make_unique<ckpt::CheckpointStore>(run_dir / "checkpoints", o);
 }
 
@@ -121,6 +149,25 @@ SellerCheckpointer::~SellerCheckpointer() = default;
 
 std::optional<fs::path> SellerCheckpointer::resume_dir() const {
   if (!store_) return std::nullopt;
+  if (!dist_) return find_resume_dir();
+  // Rank 0 decides (one verification pass, one set of warnings) and tells the others; an error
+  // there travels too, so that every rank stops with the same message instead of hanging.
+  std::string answer;
+  if (dist_->is_main()) {
+    try {
+      const auto dir = find_resume_dir();
+      answer = dir ? "dir:" + dir->string() : "none:";
+    } catch (const std::exception& e) {
+      answer = std::string("error:") + e.what();
+    }
+  }
+  answer = dist_->commit_hooks().broadcast(answer);
+  if (answer.rfind("error:", 0) == 0) throw ConfigError(answer.substr(6));
+  if (answer.rfind("dir:", 0) == 0) return fs::path(answer.substr(4));
+  return std::nullopt;
+}
+
+std::optional<fs::path> SellerCheckpointer::find_resume_dir() const {
   if (c_.resume != "auto") {
     // This run's saves would mix with an earlier run's in the same folder, and retention (by
     // step) could delete the new ones: refuse rather than delete anything committed.
@@ -167,7 +214,7 @@ void SellerCheckpointer::restore(const fs::path& dir, model::SellerModel& model,
     src.load_into("best/", best);
     for (auto& [n, t] : best) best_state.push_back(t);
   }
-  src.load_rng(0, 1, progress_);
+  src.load_rng(rank_, world_, progress_);
   SELLER_THROW_IF_NOT(m.train_state.contains("loop"), FormatError, manifest_path,
                       ": train_state has no loop state");
   loop = LoopState::from_json(m.train_state.at("loop"), manifest_path);
@@ -190,13 +237,16 @@ void SellerCheckpointer::save(const LoopState& loop, model::SellerModel& model,
   req->train_state["seeds"] = seeds_;
   Snapshot snap;
   const auto params = named_parameters(model);
-  snap.add_all("model/", params);
-  snap.add_optimizer(opt, params, req->train_state);
-  if (!best_state.empty()) {
-    SELLER_CHECK(best_state.size() == params.size());
-    for (size_t i = 0; i < params.size(); ++i) snap.add("best/" + params[i].first, best_state[i]);
+  // Data parallel: the weights and optimizer state are replicas, rank 0 writes them once.
+  if (rank_ == 0) {
+    snap.add_all("model/", params);
+    snap.add_optimizer(opt, params, req->train_state);
+    if (!best_state.empty()) {
+      SELLER_CHECK(best_state.size() == params.size());
+      for (size_t i = 0; i < params.size(); ++i) snap.add("best/" + params[i].first, best_state[i]);
+    }
   }
-  snap.add_rng(0, 1, req->train_state);
+  snap.add_rng(rank_, world_, req->train_state);
   req->chunks = snap.finish();
   const auto bytes = snap.bytes();
   auto* out = progress_;
@@ -212,7 +262,7 @@ void SellerCheckpointer::save(const LoopState& loop, model::SellerModel& model,
       *out << line << std::flush;
     }
   };
-  if (c_.async && !sync) {
+  if (c_.async && !sync && !dist_) {
     saver_.submit(std::move(job));
   } else {
     saver_.wait();

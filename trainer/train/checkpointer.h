@@ -28,6 +28,7 @@
 #include "checkpoints/store.h"
 #include "trainer/core/config.h"
 #include "trainer/model/seller_model.h"
+#include "trainer/train/train_dist.h"
 #include "trainer/train/train_state.h"
 
 namespace seller::train {
@@ -37,6 +38,7 @@ struct LoopState {
   int64_t step = 0;              // optimizer steps done
   int64_t epoch = 1;             // data cursor: the epoch (1-based) ...
   int64_t next_micro = 0;        // ... and the next micro-batch of its order
+  int64_t micro_rows = 0;        // rows of a global micro-batch (batch_size x ranks); 0: unknown
   int64_t consumed_samples = 0;  // training examples seen
   int64_t total_steps = 0;
   bool done = false;  // the loop has ended (final checkpoint): resume goes to the test evaluation
@@ -53,6 +55,12 @@ struct LoopState {
   static LoopState from_json(const nlohmann::json& j, const std::string& source);
 };
 
+// A checkpoint written with another number of data-parallel ranks counts its cursor in global
+// micro-batches of another size: re-express it in `micro_rows`-row micro-batches (the same
+// global sample), or throw ConfigError naming `from` when the position falls inside one.
+void continue_with_micro_rows(LoopState& loop, int64_t micro_rows,
+                              const std::filesystem::path& from);
+
 // Installs SIGTERM/SIGUSR1 handlers for its lifetime (restoring the previous ones).
 class StopSignals {
  public:
@@ -65,9 +73,13 @@ class StopSignals {
 
 class SellerCheckpointer {
  public:
-  // run_dir empty: checkpointing is off (every call is a no-op).
+  // run_dir empty: checkpointing is off (every call is a no-op). With data parallel (`dist`
+  // enabled) every call is collective: rank 0 writes the replicated weights and optimizer state,
+  // every rank its random-generator states, and saves are synchronous (the commit protocol's
+  // collectives must not interleave with the training step's on the same communicator).
   SellerCheckpointer(const core::Config& cfg, std::string config_yaml,
-                     const std::filesystem::path& run_dir, std::ostream* progress);
+                     const std::filesystem::path& run_dir, std::ostream* progress,
+                     const TrainDist* dist = nullptr);
   ~SellerCheckpointer();
 
   bool enabled() const { return store_ != nullptr; }
@@ -86,11 +98,15 @@ class SellerCheckpointer {
   double last_pause_seconds() const { return last_pause_; }
 
  private:
+  std::optional<std::filesystem::path> find_resume_dir() const;  // this rank's own search
+
   const core::CheckpointConfig& c_;
   std::string config_yaml_;
   std::filesystem::path run_dir_;
   std::ostream* progress_;
   nlohmann::json seeds_;  // the init and order/dropout seeds, for people reading the manifest
+  const TrainDist* dist_;
+  int64_t rank_ = 0, world_ = 1;
   std::unique_ptr<ckpt::CheckpointStore> store_;
   ckpt::AsyncSaver saver_;
   double last_pause_ = 0;

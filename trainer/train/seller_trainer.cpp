@@ -1,62 +1,26 @@
 // The SELLER training loop (seller_trainer.h).
 #include "trainer/train/seller_trainer.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <numeric>
+#include <span>
 
+#include "dist/ddp/ddp.h"
 #include "trainer/core/error.h"
 #include "trainer/data/synthetic/prng.h"
 #include "trainer/train/checkpointer.h"
 #include "trainer/train/lr_schedule.h"
 #include "trainer/train/metrics_log.h"
 #include "trainer/train/sasrec_trainer.h"
+#include "trainer/train/train_progress.h"
 
 namespace seller::train {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// bf16 autocast on CUDA for the scope (LibTorch's C++ equivalent of torch.autocast).
-class AutocastScope {
- public:
-  explicit AutocastScope(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::increment_nesting();
-  }
-  ~AutocastScope() {
-    if (!on_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-  }
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool on_;
-};
-
-std::string format_seconds(double s) {
-  char buf[32];
-  const auto t = static_cast<int64_t>(s);
-  if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(t / 3600),
-                  static_cast<long long>(t % 3600 / 60));
-  else
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(t / 60),
-                  static_cast<long long>(t % 60));
-  return buf;
-}
 
 std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch) {
   std::vector<size_t> order(n);
@@ -65,13 +29,6 @@ std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch) {
   for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
   return order;
 }
-
-struct Window {  // running sums between two progress lines
-  double total = 0, expl = 0, item = 0, rating = 0, moe = 0;
-  int64_t micro = 0, tokens = 0, examples = 0;
-  model::MoeStats moe_stats;
-  Clock::time_point start = Clock::now();
-};
 
 nlohmann::json figures_json(const SellerEvalFigures& f) {
   return {{"explanation_loss", f.explanation_loss}, {"ranking", ranking_json(f.ranking)}};
@@ -92,81 +49,16 @@ SellerEvalFigures figures_from(const nlohmann::json& j) {
   return f;
 }
 
-// The running sums go into checkpoints, so that a run resumed in mid-window logs the same means.
-nlohmann::json window_json(const Window& w) {
-  return {{"total", w.total},
-          {"expl", w.expl},
-          {"item", w.item},
-          {"rating", w.rating},
-          {"moe", w.moe},
-          {"micro", w.micro},
-          {"tokens", w.tokens},
-          {"examples", w.examples},
-          {"moe_tokens", w.moe_stats.tokens_per_expert},
-          {"moe_assignments", w.moe_stats.assignments},
-          {"moe_dropped", w.moe_stats.dropped}};
-}
-
-Window window_from(const nlohmann::json& j) {
-  Window w;
-  if (j.empty()) return w;
-  w.total = j.at("total");
-  w.expl = j.at("expl");
-  w.item = j.at("item");
-  w.rating = j.at("rating");
-  w.moe = j.at("moe");
-  w.micro = j.at("micro");
-  w.tokens = j.at("tokens");
-  w.examples = j.at("examples");
-  w.moe_stats.tokens_per_expert = j.at("moe_tokens").get<std::vector<int64_t>>();
-  w.moe_stats.assignments = j.at("moe_assignments");
-  w.moe_stats.dropped = j.at("moe_dropped");
-  return w;
-}
-
-// One progress line: metrics.jsonl and the console.
-void log_progress(JsonlLog& log, std::ostream* progress, const Window& win, int64_t step,
-                  int64_t total_steps, int64_t epoch, double lr, double eta) {
-  const double secs = since(win.start);
-  const double k = static_cast<double>(win.micro);
-  nlohmann::json j = {{"event", "train"},
-                      {"step", step},
-                      {"epoch", epoch},
-                      {"loss", win.total / k},
-                      {"explanation_loss", win.expl / k},
-                      {"item_loss", win.item / k},
-                      {"rating_loss", win.rating / k},
-                      {"moe_loss", win.moe / k},
-                      {"lr", lr},
-                      {"tokens_per_s", win.tokens / secs},
-                      {"examples_per_s", win.examples / secs},
-                      {"eta_s", eta}};
-  if (!win.moe_stats.tokens_per_expert.empty()) {
-    j["expert_tokens"] = win.moe_stats.tokens_per_expert;
-    j["expert_dropped"] = win.moe_stats.dropped;
-    j["expert_assignments"] = win.moe_stats.assignments;
-  }
-  log.write(j);
-  if (!progress) return;
-  char line[320];
-  std::snprintf(line, sizeof line,
-                "step %lld/%lld epoch %lld  loss %.4f (expl %.4f item %.4f rating %.4f "
-                "moe %.4f)  lr %.2e  %.0f tok/s %.1f ex/s  ETA %s\n",
-                static_cast<long long>(step), static_cast<long long>(total_steps),
-                static_cast<long long>(epoch), win.total / k, win.expl / k, win.item / k,
-                win.rating / k, win.moe / k, lr, win.tokens / secs, win.examples / secs,
-                format_seconds(eta).c_str());
-  *progress << line << std::flush;
-}
-
-}  // namespace
-
-SellerTrainResult train_seller(const core::Config& cfg, const std::string& config_yaml,
+// The loop proper; train_seller() wraps it so that an error on one rank aborts the others.
+SellerTrainResult run_training(const core::Config& cfg, const std::string& config_yaml,
                                const data::Dataset& ds, const std::filesystem::path& run_dir,
-                               std::ostream* progress) {
+                               std::ostream* progress_all, torch::Device device,
+                               const TrainDist& dist) {
   const auto t0 = Clock::now();
   const auto& tc = cfg.train;
-  const torch::Device device = resolve_device(tc.device);
+  // Rank 0 speaks for the job: the console, metrics.jsonl and the run folder are its.
+  std::ostream* progress = dist.is_main() ? progress_all : nullptr;
+  const std::filesystem::path log_dir = dist.is_main() ? run_dir : std::filesystem::path{};
   const bool bf16 = device.is_cuda() && tc.autocast != "off";
   SELLER_THROW_IF_NOT(tc.autocast != "bf16" || device.is_cuda(), ConfigError,
                       "train.autocast = bf16 needs a CUDA device (train.device = ", tc.device, ")");
@@ -188,12 +80,14 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
 
   // AdamW with weight decay on matrices only.
   std::vector<torch::Tensor> decay, no_decay;
+  dist::DistributedDataParallel::NamedParams named;
   int64_t trainable = 0, total_params = 0;
-  for (const auto& p : model->parameters()) {
-    total_params += p.numel();
-    if (!p.requires_grad()) continue;
-    trainable += p.numel();
-    (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  for (const auto& p : model->named_parameters(true)) {
+    total_params += p.value().numel();
+    if (!p.value().requires_grad()) continue;
+    trainable += p.value().numel();
+    (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+    named.emplace_back(p.key(), p.value());
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
@@ -204,20 +98,34 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
   std::vector<torch::Tensor> params = decay;
   params.insert(params.end(), no_decay.begin(), no_decay.end());
 
+  // Data parallel: the same initial weights everywhere, gradients averaged in buckets during
+  // backward (dist/ddp/ddp.h), and each rank its own dropout stream.
+  std::unique_ptr<dist::DistributedDataParallel> ddp;
+  if (dist.enabled()) {
+    dist.broadcast_parameters(model->parameters());
+    ddp = std::make_unique<dist::DistributedDataParallel>(named, dist.world());
+    if (!dist.is_main())
+      torch::manual_seed(static_cast<uint64_t>(tc.seed) +
+                         1000003ULL * static_cast<uint64_t>(dist.rank()));
+  }
+
   const auto n = examples.train.size();
   const auto B = static_cast<size_t>(tc.batch_size);
-  const int64_t micro_per_epoch = static_cast<int64_t>((n + B - 1) / B);
+  const size_t G = B * static_cast<size_t>(dist.size());  // rows of a global micro-batch
+  const int64_t micro_per_epoch = static_cast<int64_t>((n + G - 1) / G);
   const int64_t steps_per_epoch = (micro_per_epoch + tc.grad_accum - 1) / tc.grad_accum;
   int64_t total_steps = tc.epochs * steps_per_epoch;
   if (tc.max_steps > 0) total_steps = std::min(total_steps, tc.max_steps);
 
-  JsonlLog log(run_dir);
+  JsonlLog log(log_dir);
   SellerTrainResult result;
+  result.main_rank = dist.is_main();
   result.device = device.str();
   result.train_examples = n;
   log.write({{"event", "start"},
              {"task", "seller"},
              {"device", result.device},
+             {"ranks", dist.size()},
              {"train_pairs", n},
              {"valid_pairs", examples.valid.size()},
              {"test_pairs", examples.test.size()},
@@ -231,24 +139,28 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
              {"autocast", bf16 ? "bf16" : "off"}});
   if (progress)
     *progress << "seller train: " << n << " train / " << examples.valid.size() << " valid / "
-              << examples.test.size() << " test pairs on " << result.device << "; " << total_params
-              << " parameters (" << trainable << " trainable); tokenizer "
+              << examples.test.size() << " test pairs on " << result.device
+              << (dist.enabled() ? " x " + std::to_string(dist.size()) + " ranks" : "") << "; "
+              << total_params << " parameters (" << trainable << " trainable); tokenizer "
               << run.tokenizer->describe() << "; semantic path " << run.semantic_name
               << "; adapter " << cfg.adapter.kind << "; llm " << cfg.seller.llm_mode << "; "
               << total_steps << " steps\n";
 
   // Resume (checkpointer.h): the loop state, weights, optimizer, best weights and RNG of the
   // newest good checkpoint; the loop below then continues from its data cursor.
-  SellerCheckpointer ckpt(cfg, config_yaml, run_dir, progress);
+  SellerCheckpointer ckpt(cfg, config_yaml, run_dir, progress, &dist);
   StopSignals signals;
   LoopState loop;
   loop.total_steps = total_steps;
+  loop.micro_rows = static_cast<int64_t>(G);
   std::vector<torch::Tensor> best_state;
   if (const auto from = ckpt.resume_dir()) {
     ckpt.restore(*from, model, opt, best_state, loop);
     SELLER_THROW_IF_NOT(loop.total_steps == total_steps, ConfigError, from->string(), ": planned ",
                         loop.total_steps, " steps, this run plans ", total_steps,
-                        " (train.epochs, train.max_steps or the data changed)");
+                        " (train.epochs, train.max_steps, the data or the global batch "
+                        "batch_size x ranks x grad_accum changed)");
+    continue_with_micro_rows(loop, static_cast<int64_t>(G), *from);
     log.write({{"event", "resume"}, {"step", loop.step}, {"checkpoint", from->string()}});
     if (progress)
       *progress << "resumed from " << from->string() << " at step " << loop.step << " (epoch "
@@ -256,10 +168,12 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
   }
   result.best_epoch = loop.best_epoch;
   if (!loop.best_valid.empty()) result.best_valid = figures_from(loop.best_valid);
-  Window win = window_from(loop.window);
+  // A checkpoint holds the job's window (summed over ranks): rank 0 carries it on.
+  Window win = dist.is_main() ? window_from(loop.window) : Window{};
+  const size_t experts = cfg.adapter.kind == "moe" ? static_cast<size_t>(cfg.adapter.experts) : 0;
   model->train();
   const auto save = [&](bool sync) {
-    loop.window = window_json(win);
+    loop.window = window_json(reduce_window(win, dist, experts));
     ckpt.save(loop, model, opt, best_state, sync);
   };
   // An epoch is entered while steps remain, or to finish the one a checkpoint stopped in (its
@@ -272,33 +186,44 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
     const int64_t first_micro = epoch == loop.epoch ? loop.next_micro : 0;
     loop.epoch = epoch;
     for (int64_t m = first_micro; m < micro_per_epoch && loop.step < total_steps; ++m) {
-      const size_t from = static_cast<size_t>(m) * B;
-      const std::span<const size_t> rows(order.data() + from, std::min(B, n - from));
+      // This rank's share of the global micro-batch (train_dist.h): a rank left without rows
+      // runs a zero-weight step on the batch's first row, so that it joins every collective.
+      const size_t from = static_cast<size_t>(m) * G;
+      const size_t global_rows = std::min(G, n - from);
+      const auto [lo, hi] = dist.slice(global_rows);
+      const size_t take = hi > lo ? hi - lo : 1;
+      const std::span<const size_t> rows(order.data() + from + (hi > lo ? lo : 0), take);
+      const double share = static_cast<double>(hi - lo) * static_cast<double>(dist.size()) /
+                           static_cast<double>(global_rows);
+      const bool boundary = (m + 1) % tc.grad_accum == 0 || m + 1 == micro_per_epoch;
+      if (ddp) ddp->set_sync(boundary);
       const auto batch = make_batch(examples.train, tok_train, rows, pad).to(device);
       model::SellerLosses l;
       {
         AutocastScope autocast(bf16);
         l = model->losses(batch, weights);
       }
-      (l.total / static_cast<double>(tc.grad_accum)).backward();
-      win.total += l.total.item<double>();
-      win.expl += l.explanation.item<double>();
-      win.item += l.item.item<double>();
-      win.rating += l.rating.item<double>();
-      win.moe += l.moe.item<double>();
-      win.micro += 1;
-      win.examples += static_cast<int64_t>(rows.size());
-      win.tokens += batch.text_mask.sum().item<int64_t>() +
-                    static_cast<int64_t>(rows.size()) * cfg.adapter.num_prompts;
-      if (win.moe_stats.tokens_per_expert.empty())
-        win.moe_stats = l.stats;
-      else
-        win.moe_stats.add(l.stats);
-      loop.moe_total.add(l.stats);
-      loop.consumed_samples += static_cast<int64_t>(rows.size());
+      (l.total * (share / static_cast<double>(tc.grad_accum))).backward();
+      if (hi > lo) {
+        win.total += l.total.item<double>();
+        win.expl += l.explanation.item<double>();
+        win.item += l.item.item<double>();
+        win.rating += l.rating.item<double>();
+        win.moe += l.moe.item<double>();
+        win.micro += 1;
+        win.examples += static_cast<int64_t>(rows.size());
+        win.tokens += batch.text_mask.sum().item<int64_t>() +
+                      static_cast<int64_t>(rows.size()) * cfg.adapter.num_prompts;
+        if (win.moe_stats.tokens_per_expert.empty())
+          win.moe_stats = l.stats;
+        else
+          win.moe_stats.add(l.stats);
+        loop.moe_total.add(l.stats);
+      }
+      loop.consumed_samples += static_cast<int64_t>(global_rows);
       loop.next_micro = m + 1;
-      const bool boundary = (m + 1) % tc.grad_accum == 0 || m + 1 == micro_per_epoch;
       if (!boundary) continue;
+      if (ddp) ddp->finish();
       const double lr = scheduled_lr(tc, loop.step, total_steps);
       for (auto& g : opt.param_groups())
         static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
@@ -309,16 +234,18 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
       loop.lr = lr;
       ckpt.check();  // a failed background save stops the run here, not silently
       if (step % tc.log_every == 0 || step == total_steps) {
-        const double k = static_cast<double>(win.micro);
+        const Window job = reduce_window(win, dist, experts);
+        const double k = static_cast<double>(job.micro);
         const double eta =
             since(t0) / static_cast<double>(step) * static_cast<double>(total_steps - step);
-        if (loop.first_window) loop.first_loss = win.total / k;
+        if (loop.first_window) loop.first_loss = job.total / k;
         loop.first_window = false;
-        loop.last_loss = win.total / k;
-        log_progress(log, progress, win, step, total_steps, epoch, lr, eta);
+        loop.last_loss = job.total / k;
+        log_progress(&log, progress, job, step, total_steps, epoch, lr, eta);
         win = Window{};
       }
-      if (const int sig = StopSignals::pending()) {
+      // One rank's SIGTERM/SIGUSR1 stops every rank at the same step.
+      if (const int sig = static_cast<int>(dist.max(StopSignals::pending()))) {
         save(/*sync=*/true);
         log.write({{"event", "signal"}, {"signal", sig}, {"step", step}});
         if (progress)
@@ -335,6 +262,8 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
     loop.epochs_run = epoch;
     const bool last = epoch == tc.epochs || loop.step >= total_steps;
     if (!examples.valid.empty() && (epoch % tc.eval_every == 0 || last)) {
+      // Every rank evaluates the whole validation set with the same weights, so all take the
+      // same best-weights and patience decisions without a broadcast.
       const auto v = evaluate_seller(model, examples.valid, tok_valid, pad, HistoryControl::kReal,
                                      0, device, std::max<int64_t>(tc.batch_size, 64));
       const bool better = v.explanation_loss < loop.best_loss;
@@ -379,6 +308,11 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
     auto ps = model->parameters();
     for (size_t i = 0; i < ps.size(); ++i) ps[i].copy_(best_state[i]);
   }
+  if (!dist.is_main()) {  // rank 0 evaluates the test pairs and writes the run folder
+    ckpt.finish();
+    result.seconds = since(t0);
+    return result;
+  }
   const int64_t eval_batch = std::max<int64_t>(tc.batch_size, 64);
   const uint64_t control_seed = static_cast<uint64_t>(tc.seed);
   result.test_real = evaluate_seller(model, examples.test, tok_test, pad, HistoryControl::kReal,
@@ -414,6 +348,26 @@ SellerTrainResult train_seller(const core::Config& cfg, const std::string& confi
     *progress << line;
   }
   return result;
+}
+
+}  // namespace
+
+SellerTrainResult train_seller(const core::Config& cfg, const std::string& config_yaml,
+                               const data::Dataset& ds, const std::filesystem::path& run_dir,
+                               std::ostream* progress) {
+  torch::Device device = resolve_device(cfg.train.device);
+  const auto dist = TrainDist::from_env(cfg.train.dist_backend, device, progress);
+  try {
+    return run_training(cfg, config_yaml, ds, run_dir, progress, device, *dist);
+  } catch (const std::exception& e) {
+    // The other ranks would wait in their next collective forever: say what happened, then take
+    // the job down (MPI_Abort; NCCL communicators aborted, srun/launch stop the rest).
+    if (dist->enabled()) {
+      std::cerr << "rank " << dist->rank() << " failed: " << e.what() << std::endl;
+      dist->abort(e.what());
+    }
+    throw;
+  }
 }
 
 }  // namespace seller::train

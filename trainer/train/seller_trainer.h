@@ -46,6 +46,7 @@ struct SellerTrainResult {
   std::string device;
   uint64_t train_examples = 0;
   int stopped_by_signal = 0;  // SIGTERM/SIGUSR1 made the run save and stop early (no test figures)
+  bool main_rank = true;      // false on data-parallel ranks other than 0 (no test figures either)
 };
 
 // Loss and ranking of `examples` under a history control, in eval mode without gradients.

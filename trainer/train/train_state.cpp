@@ -183,7 +183,8 @@ void CheckpointSource::load_rng(int64_t rank, int64_t world, std::ostream* warn)
             << ": random generators are seeded afresh, not restored (dropout draws differ)\n";
     return;
   }
-  auto row = [&](const std::string& name) { return tensor(name)[rank].contiguous(); };
+  // A fresh tensor per row: the generators read their state from the start of its storage.
+  auto row = [&](const std::string& name) { return tensor(name)[rank].clone(); };
   set_generator_state(at::globalContext().defaultGenerator(c10::DeviceType::CPU), row("rng/cpu"));
   const int64_t devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
   for (int64_t i = 0; i < devices; ++i)

@@ -1,0 +1,247 @@
+// Data-parallel `seller train` (task = seller) end to end: `mpirun -np N seller train` on CPU
+// ranks (MPI backend) against the single-process run with grad_accum multiplied by N, which sees
+// the same examples per optimizer step (trainer/train/train_dist.h). Dropout is off, so the
+// only difference is the order of floating-point sums: every logged loss and every final
+// parameter must agree within kTol. Also: a SIGUSR1 forwarded by mpirun makes both ranks save
+// together and exit 143, and the same command resumes to byte-identical parameters; a last
+// global micro-batch with fewer rows than ranks; and the launch errors (a backend that cannot
+// serve the device, CPU ranks that are not MPI processes) are clear errors, not hangs.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_support.h"
+#include "trainer/io/safetensors_reader.h"
+
+namespace {
+namespace fs = std::filesystem;
+using seller::testing::CommandResult;
+using seller::testing::run_command;
+using seller::testing::TempDir;
+
+constexpr double kTol = 1e-5;  // fp32 on CPU; the measured maxima are printed
+
+// The tiny model of test_cli_ckpt.cpp, dropout off, 752 training pairs (divisible by 8 x 4).
+const char* kTiny =
+    " --set task=seller --set llm.vocab_size=300 --set llm.hidden_size=32"
+    " --set llm.intermediate_size=64 --set llm.layers=1 --set llm.heads=2 --set llm.kv_heads=1"
+    " --set llm.head_dim=16 --set llm.max_positions=96 --set sasrec.hidden=16"
+    " --set sasrec.max_len=8 --set semantic.encoder=learned --set semantic.dim=16"
+    " --set adapter.model_dim=24 --set adapter.expert_hidden=32 --set adapter.experts=4"
+    " --set sasrec.dropout=0 --set adapter.dropout=0 --set seller.max_train_examples=752"
+    " --set train.lr=0.003 --set train.warmup_steps=5 --set train.log_every=5"
+    " --set train.device=cpu --set train.epochs=2 --set train.eval_every=1"
+    " --set checkpoint.every_steps=10";
+
+std::string seller_bin() { return seller::testing::seller_binary(); }
+CommandResult sh(const std::string& cmd) { return run_command(cmd); }
+bool built_with_torch() {
+  return sh(seller_bin() + " --version").output.find("torch=on") != std::string::npos;
+}
+bool have_mpirun() { return sh("command -v mpirun").exit_code == 0; }
+std::string mpirun(int np) {
+  // timeout: a hang fails the test instead of stalling ctest
+  return "timeout 300 mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
+}
+
+struct Logged {
+  std::map<int64_t, double> train_loss;  // step -> mean loss of the window
+  std::vector<double> valid_loss;
+  double test_loss = NAN;
+};
+
+Logged read_log(const fs::path& run) {
+  Logged out;
+  std::ifstream in(run / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    const auto ev = j["event"].get<std::string>();
+    if (ev == "train") out.train_loss[j["step"].get<int64_t>()] = j["loss"].get<double>();
+    if (ev == "valid") out.valid_loss.push_back(j["valid"]["explanation_loss"].get<double>());
+    if (ev == "test") out.test_loss = j["real_history"]["explanation_loss"].get<double>();
+  }
+  return out;
+}
+
+// Largest absolute difference between the f32 tensors of two model files (same names).
+// Excluded: the key third of a fused attention bias (`*.qkv.bias`). Softmax is invariant to a
+// bias shared by all keys, so its true gradient is exactly zero and what backward produces is
+// rounding noise, which differs with the summation order; AdamW divides that noise by its own
+// magnitude and turns it into lr-sized steps (measured: 3.7e-4 there, <= 5e-7 everywhere else).
+double max_param_diff(const fs::path& a, const fs::path& b) {
+  const auto fa = seller::io::SafetensorsFile::open(a);
+  const auto fb = seller::io::SafetensorsFile::open(b);
+  const auto ta = fa.tensors();
+  const auto tb = fb.tensors();
+  EXPECT_EQ(ta.size(), tb.size());
+  std::map<std::string, seller::io::TensorView> by_name;
+  for (const auto& t : tb) by_name[t.name] = t;
+  double worst = 0;
+  for (const auto& t : ta) {
+    const auto it = by_name.find(t.name);
+    if (it == by_name.end()) {
+      ADD_FAILURE() << "missing tensor " << t.name;
+      continue;
+    }
+    EXPECT_EQ(t.shape, it->second.shape) << t.name;
+    if (t.dtype != seller::io::DType::kF32) continue;
+    const auto va = t.to_vector(), vb = it->second.to_vector();
+    const auto n = va.size() / sizeof(float);
+    const bool key_bias = t.name.size() > 9 && t.name.ends_with("qkv.bias");
+    for (size_t i = 0; i < n; ++i) {
+      if (key_bias && i >= n / 3 && i < 2 * n / 3) continue;
+      float x, y;
+      std::memcpy(&x, va.data() + i * sizeof(float), sizeof x);
+      std::memcpy(&y, vb.data() + i * sizeof(float), sizeof y);
+      worst = std::max(worst, static_cast<double>(std::fabs(x - y)));
+    }
+  }
+  return worst;
+}
+
+class TrainDp : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!built_with_torch() || !have_mpirun()) return;
+    setenv("OMP_NUM_THREADS", "1", 1);  // see test_cli_ckpt.cpp: spinning OpenMP threads
+    tmp_ = new TempDir();
+    const auto raw = (tmp_->path() / "s.jsonl.gz").string();
+    ASSERT_EQ(sh(seller_bin() +
+                 " data generate --set synthetic.users=120 --set synthetic.items=60"
+                 " --set synthetic.mean_history=10 --output " +
+                 raw)
+                  .exit_code,
+              0);
+    ASSERT_EQ(
+        sh(seller_bin() + " data prepare --format synthetic --input " + raw + " --output " + data())
+            .exit_code,
+        0);
+  }
+  static void TearDownTestSuite() {
+    delete tmp_;
+    tmp_ = nullptr;
+  }
+  void SetUp() override {
+    if (!built_with_torch()) GTEST_SKIP() << "seller was built without LibTorch";
+    if (!have_mpirun()) GTEST_SKIP() << "mpirun not found (OpenMPI: scripts/setup.sh installs it)";
+  }
+  static std::string data() { return (tmp_->path() / "data").string(); }
+  static fs::path run(const std::string& name) { return tmp_->path() / "runs" / name; }
+  static std::string args(const std::string& name, const std::string& extra) {
+    return " train" + std::string(kTiny) + " --set train.data=" + data() +
+           " --set run.output_dir=" + (tmp_->path() / "runs").string() + " --set run.name=" + name +
+           extra;
+  }
+  static TempDir* tmp_;
+};
+TempDir* TrainDp::tmp_ = nullptr;
+
+TEST_F(TrainDp, RanksEqualOneProcessWithAccumulatedMicroBatches) {
+  for (int np : {2, 4}) {
+    SCOPED_TRACE("np " + std::to_string(np));
+    const int micro = 16 / np;  // per-rank micro-batch; 16 examples per optimizer step in both
+    const std::string one = "one" + std::to_string(np), dp = "dp" + std::to_string(np);
+    const auto r1 =
+        sh(seller_bin() + args(one, " --set train.batch_size=" + std::to_string(micro) +
+                                        " --set train.grad_accum=" + std::to_string(np)));
+    ASSERT_EQ(r1.exit_code, 0) << r1.output;
+    const auto rn = sh(mpirun(np) + seller_bin() +
+                       args(dp, " --set train.batch_size=" + std::to_string(micro)));
+    ASSERT_EQ(rn.exit_code, 0) << rn.output;
+    EXPECT_NE(rn.output.find("data parallel: " + std::to_string(np) + " ranks over mpi"),
+              std::string::npos)
+        << rn.output;
+    // Rank 0 alone reports: one run line, one test line.
+    EXPECT_EQ(rn.output.find("run: "), rn.output.rfind("run: ")) << rn.output;
+
+    const auto a = read_log(run(one)), b = read_log(run(dp));
+    ASSERT_EQ(a.train_loss.size(), b.train_loss.size());
+    ASSERT_EQ(a.train_loss.size(), 94u / 5 + 1);  // 47 steps per epoch, a line every 5 and the last
+    double worst = 0;
+    for (const auto& [step, loss] : a.train_loss) {
+      ASSERT_TRUE(b.train_loss.count(step)) << step;
+      worst = std::max(worst, std::fabs(loss - b.train_loss.at(step)));
+    }
+    ASSERT_EQ(a.valid_loss.size(), b.valid_loss.size());
+    for (size_t i = 0; i < a.valid_loss.size(); ++i)
+      worst = std::max(worst, std::fabs(a.valid_loss[i] - b.valid_loss[i]));
+    worst = std::max(worst, std::fabs(a.test_loss - b.test_loss));
+    const double params =
+        max_param_diff(run(one) / "model.safetensors", run(dp) / "model.safetensors");
+    std::printf("[ MAXDIFF  ] dp%d vs 1 process x grad_accum %d: losses %.3g, parameters %.3g\n",
+                np, np, worst, params);
+    EXPECT_LE(worst, kTol);
+    EXPECT_LE(params, kTol);
+  }
+}
+
+TEST_F(TrainDp, Sigusr1SavesOnEveryRankAndTheSameCommandResumesBitExact) {
+  const std::string extra = " --set train.batch_size=8";
+  const auto ref = sh(mpirun(2) + seller_bin() + args("ref", extra));
+  ASSERT_EQ(ref.exit_code, 0) << ref.output;
+  // mpirun forwards SIGUSR1 to every rank; the ranks agree on the step, save together, exit 143.
+  const auto log = (tmp_->path() / "sig.log").string();
+  const auto script = tmp_->path() / "sig.sh";
+  // (no `timeout` wrapper here: the signal must reach mpirun itself, which forwards it)
+  seller::testing::write_file(
+      script, "mpirun --allow-run-as-root --oversubscribe -np 2 " + seller_bin() +
+                  args("sig", extra) + " > " + log + " 2>&1 &\nP=$!\n" +
+                  "while ! grep -q 'step 40/' " + log +
+                  "; do kill -0 $P 2>/dev/null || break; sleep 0.005; done\nkill -USR1 $P\n"
+                  "wait $P\necho rc=$?\ncat " +
+                  log + "\n");
+  const auto stopped = sh("bash " + script.string());
+  EXPECT_NE(stopped.output.find("rc=143"), std::string::npos) << stopped.output;
+  EXPECT_NE(stopped.output.find(": saved step"), std::string::npos) << stopped.output;
+  const auto resumed = sh(mpirun(2) + seller_bin() + args("sig", extra));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  // The checkpoint holds both ranks' generator rows and one copy of the weights.
+  const auto inspect = sh(seller_bin() + " ckpt inspect " +
+                          (run("sig") / "checkpoints" / "step-000000094").string());
+  EXPECT_NE(inspect.output.find("layout dp=2,tp=1,ep=1 (world 2), 2 chunk files"),
+            std::string::npos)
+      << inspect.output;
+  EXPECT_EQ(seller::testing::read_file(run("sig") / "model.safetensors"),
+            seller::testing::read_file(run("ref") / "model.safetensors"))
+      << "final parameters differ from the uninterrupted 2-rank run";
+  const auto a = read_log(run("ref")), b = read_log(run("sig"));
+  for (const auto& [step, loss] : a.train_loss) EXPECT_EQ(loss, b.train_loss.at(step)) << step;
+}
+
+TEST_F(TrainDp, LastGlobalMicroBatchWithFewerRowsThanRanks) {
+  // 753 pairs, 2 ranks x 8: the last global micro-batch of an epoch has one row, so rank 1 runs
+  // a zero-weight step on a stand-in row to join the gradient all-reduce.
+  const auto r =
+      sh(mpirun(2) + seller_bin() +
+         args("uneven", " --set train.batch_size=8 --set seller.max_train_examples=753"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto log = read_log(run("uneven"));
+  ASSERT_FALSE(log.train_loss.empty());
+  EXPECT_EQ(log.train_loss.rbegin()->first, 2 * 48);  // ceil(753 / 16) steps per epoch
+  for (const auto& [step, loss] : log.train_loss) EXPECT_TRUE(std::isfinite(loss)) << step;
+}
+
+TEST_F(TrainDp, BackendsThatCannotServeTheLaunchAreClearErrors) {
+  const auto nccl = sh(mpirun(2) + seller_bin() +
+                       args("nccl-cpu", " --set train.batch_size=8 --set train.dist_backend=nccl"));
+  EXPECT_NE(nccl.exit_code, 0);
+  EXPECT_NE(nccl.output.find("train.dist_backend: nccl moves CUDA tensors"), std::string::npos)
+      << nccl.output;
+  // `seller launch` sets RANK/WORLD_SIZE but makes no MPI processes: CPU ranks cannot meet.
+  const auto launched = sh("timeout 120 " + seller_bin() + " launch --nproc 2 -- " + seller_bin() +
+                           args("launch-cpu", " --set train.batch_size=8"));
+  EXPECT_NE(launched.exit_code, 0);
+  EXPECT_NE(launched.output.find("mpi needs MPI processes"), std::string::npos) << launched.output;
+  EXPECT_FALSE(fs::exists(run("launch-cpu") / "model.safetensors"));
+}
+
+}  // namespace
