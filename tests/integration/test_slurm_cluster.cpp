@@ -6,13 +6,10 @@
 //
 // Without the Slurm binaries the tests skip with the reason, except in CI, where they fail; a
 // cluster that does not start fails with the daemons' logs in the message.
-//
-// TODO(#6, data parallel): once `seller train` runs data-parallel on CPU ranks, add a test that
-// submits slurm/train.sbatch with the tiny config at 2 and 4 ranks:
-//   SELLER=<build>/seller SELLER_ARGS="train --config configs/tiny.yaml --set train.device=cpu
-//     --set train.steps=20 --set run.dir=<tmp>/run" sbatch --wait --gpus-per-task=0
-//     --ntasks-per-node=N --cpus-per-task=1 -o <tmp>/train-%j.out slurm/train.sbatch
-// and checks that every rank logged the same losses and rank 0 wrote a committed checkpoint.
+// Data-parallel training through the template: `seller train` (task = seller, a tiny model) at 2
+// and 4 CPU ranks with SELLER_LAUNCHER=mpirun (CPU ranks must be MPI processes); the job's log,
+// metrics.jsonl (rank count, every step logged once) and a committed checkpoint written by both
+// ranks together are checked.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -154,6 +151,63 @@ TEST_F(SlurmCluster, TrainTemplateRunsOneTaskPerSlot) {
   EXPECT_NE(text.find("(restart 0) on "), std::string::npos) << text;
   EXPECT_NE(text.find("srun exited with status 0"), std::string::npos) << text;
   EXPECT_NE(job_state(job_id(r.output)).find("JobState=COMPLETED"), std::string::npos);
+}
+
+TEST_F(SlurmCluster, TemplateTrainsDataParallelOnCpuRanks) {
+  if (seller::testing::run_command(seller::testing::seller_binary() + " --version")
+          .output.find("torch=on") == std::string::npos)
+    GTEST_SKIP() << "seller was built without LibTorch";
+  const fs::path jobs = dir_->path() / "jobs";
+  const auto bin = seller::testing::seller_binary();
+  const auto raw = (jobs / "dp.jsonl.gz").string(), data = (jobs / "dp-data").string();
+  ASSERT_EQ(run_command(bin + " data generate --set synthetic.users=80 --set synthetic.items=40" +
+                        " --set synthetic.mean_history=8 --output " + raw + " && " + bin +
+                        " data prepare --format synthetic --input " + raw + " --output " + data)
+                .exit_code,
+            0);
+  for (int n : {2, 4}) {
+    SCOPED_TRACE(std::to_string(n) + " ranks");
+    const std::string name = "dp" + std::to_string(n);
+    const fs::path log = jobs / (name + ".out");
+    const std::string args =
+        "train --set task=seller --set llm.vocab_size=300 --set llm.hidden_size=32"
+        " --set llm.intermediate_size=64 --set llm.layers=1 --set llm.heads=2"
+        " --set llm.kv_heads=1 --set llm.head_dim=16 --set llm.max_positions=96"
+        " --set sasrec.hidden=16 --set sasrec.max_len=8 --set semantic.encoder=learned"
+        " --set semantic.dim=16 --set adapter.model_dim=24 --set adapter.expert_hidden=32"
+        " --set adapter.experts=4 --set train.batch_size=4 --set train.device=cpu"
+        " --set train.epochs=1 --set train.max_steps=12 --set train.log_every=1"
+        " --set checkpoint.every_steps=5 --set train.data=" +
+        data + " --set run.output_dir=" + jobs.string() + " --set run.name=" + name;
+    // OMPI_ALLOW_RUN_AS_ROOT*: the test cluster runs jobs as root, which mpirun refuses otherwise.
+    const auto r = run_command(
+        env() + "cd " + SELLER_SOURCE_DIR + " && SELLER=" + bin + " SELLER_LAUNCHER=mpirun" +
+        " OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1" +
+        " SELLER_ARGS='" + args + "' timeout 300 sbatch --wait --parsable --gpus-per-task=0" +
+        " --ntasks-per-node=" + std::to_string(n) + " --cpus-per-task=1 -o " + log.string() + " " +
+        kTemplate);
+    const std::string text = read(log);
+    ASSERT_EQ(r.exit_code, 0) << r.output << "\njob log:\n" << text << "\n" << daemon_logs();
+    EXPECT_NE(text.find("data parallel: " + std::to_string(n) + " ranks over mpi"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("mpirun exited with status 0"), std::string::npos) << text;
+    const std::string metrics = read(jobs / name / "metrics.jsonl");
+    EXPECT_NE(metrics.find("\"ranks\":" + std::to_string(n)), std::string::npos) << metrics;
+    // One progress line per step (log_every 1), written by rank 0 only.
+    size_t train_lines = 0;
+    for (size_t at = 0; (at = metrics.find("\"event\":\"train\"", at)) != std::string::npos; ++at)
+      ++train_lines;
+    EXPECT_EQ(train_lines, 12u) << metrics;
+    EXPECT_TRUE(fs::exists(jobs / name / "model.safetensors")) << text;
+    const auto ckpt = jobs / name / "checkpoints" / "step-000000012";
+    EXPECT_TRUE(fs::exists(ckpt / "COMMITTED")) << text;
+    const auto inspect = run_command(bin + " ckpt inspect " + ckpt.string());
+    EXPECT_NE(inspect.output.find("(world " + std::to_string(n) + "), " + std::to_string(n) +
+                                  " chunk files"),
+              std::string::npos)
+        << inspect.output;
+  }
 }
 
 TEST_F(SlurmCluster, TemplateCheckpointsAndRequeuesOnUsr1) {
