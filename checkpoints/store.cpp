@@ -115,7 +115,7 @@ fs::path CheckpointStore::save(const SaveRequest& req) {
       Manifest m;
       m.step = req.step;
       m.config_yaml = req.config_yaml;
-      m.config_hash = config_hash(req.config_yaml);
+      m.config_hash = config_hash(req.hash_yaml.empty() ? req.config_yaml : req.hash_yaml);
       m.layout = options_.layout;
       m.train_state = req.train_state;
       m.created = utc_now();

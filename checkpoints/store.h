@@ -52,6 +52,10 @@ struct StoreOptions {
 struct SaveRequest {
   int64_t step = 0;
   std::string config_yaml;
+  // Non-empty: the manifest's config hash covers this text instead of config_yaml (the trainer
+  // hashes only what determines the run's arithmetic, so that device, rank count and
+  // checkpoint settings may change on resume; trainer/train/checkpointer.h).
+  std::string hash_yaml;
   nlohmann::json train_state = nlohmann::json::object();
   std::vector<ChunkData> chunks;  // this rank's
 };

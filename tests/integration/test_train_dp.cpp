@@ -140,6 +140,23 @@ class TrainDp : public ::testing::Test {
            " --set run.output_dir=" + (tmp_->path() / "runs").string() + " --set run.name=" + name +
            extra;
   }
+  // Runs `command` in the background, sends SIGUSR1 once its output shows `pattern`, and returns
+  // the output with "rc=<status>" appended. The signal goes to the command's own process (for
+  // mpirun, which forwards it to every rank), so no `timeout` wrapper may sit in between.
+  static CommandResult run_and_signal(const std::string& name, const std::string& command,
+                                      const std::string& pattern) {
+    const auto log = (tmp_->path() / (name + ".log")).string();
+    const auto script = tmp_->path() / (name + ".sh");
+    seller::testing::write_file(script, command + " > " + log + " 2>&1 &\nP=$!\n" +
+                                            "while ! grep -q '" + pattern + "' " + log +
+                                            "; do kill -0 $P 2>/dev/null || break; sleep 0.005; "
+                                            "done\nkill -USR1 $P\nwait $P\necho rc=$?\ncat " +
+                                            log + "\n");
+    return sh("bash " + script.string());
+  }
+  static std::string mpirun_untimed(int np) {
+    return "mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
+  }
   static TempDir* tmp_;
 };
 TempDir* TrainDp::tmp_ = nullptr;
@@ -188,17 +205,8 @@ TEST_F(TrainDp, Sigusr1SavesOnEveryRankAndTheSameCommandResumesBitExact) {
   const auto ref = sh(mpirun(2) + seller_bin() + args("ref", extra));
   ASSERT_EQ(ref.exit_code, 0) << ref.output;
   // mpirun forwards SIGUSR1 to every rank; the ranks agree on the step, save together, exit 143.
-  const auto log = (tmp_->path() / "sig.log").string();
-  const auto script = tmp_->path() / "sig.sh";
-  // (no `timeout` wrapper here: the signal must reach mpirun itself, which forwards it)
-  seller::testing::write_file(
-      script, "mpirun --allow-run-as-root --oversubscribe -np 2 " + seller_bin() +
-                  args("sig", extra) + " > " + log + " 2>&1 &\nP=$!\n" +
-                  "while ! grep -q 'step 40/' " + log +
-                  "; do kill -0 $P 2>/dev/null || break; sleep 0.005; done\nkill -USR1 $P\n"
-                  "wait $P\necho rc=$?\ncat " +
-                  log + "\n");
-  const auto stopped = sh("bash " + script.string());
+  const auto stopped =
+      run_and_signal("sig", mpirun_untimed(2) + seller_bin() + args("sig", extra), "step 40/");
   EXPECT_NE(stopped.output.find("rc=143"), std::string::npos) << stopped.output;
   EXPECT_NE(stopped.output.find(": saved step"), std::string::npos) << stopped.output;
   const auto resumed = sh(mpirun(2) + seller_bin() + args("sig", extra));
@@ -215,6 +223,50 @@ TEST_F(TrainDp, Sigusr1SavesOnEveryRankAndTheSameCommandResumesBitExact) {
       << "final parameters differ from the uninterrupted 2-rank run";
   const auto a = read_log(run("ref")), b = read_log(run("sig"));
   for (const auto& [step, loss] : a.train_loss) EXPECT_EQ(loss, b.train_loss.at(step)) << step;
+}
+
+// Resharding of a data-parallel run: the checkpoint of 2 ranks continues on 1 process with
+// grad_accum 2, and the checkpoint of 1 process with grad_accum 4 on 4 ranks; both end where the
+// uninterrupted run with the same global batch ends (same data order, same optimizer state).
+TEST_F(TrainDp, CheckpointsResumeOnAnotherNumberOfRanks) {
+  struct Case {
+    std::string name;
+    int before, after;  // ranks
+  };
+  for (const Case& c : {Case{"2to1", 2, 1}, Case{"1to4", 1, 4}}) {
+    SCOPED_TRACE(c.name);
+    const int global = 16;
+    const int micro = c.before == 2 ? 8 : 4;  // per-rank micro-batch, the same before and after
+    auto split = [&](int ranks) {             // the rest of the global batch by accumulation
+      return " --set train.batch_size=" + std::to_string(micro) +
+             " --set train.grad_accum=" + std::to_string(global / micro / ranks);
+    };
+    auto launch = [&](int ranks, bool timed) {
+      if (ranks == 1) return seller_bin();
+      return (timed ? mpirun(ranks) : mpirun_untimed(ranks)) + seller_bin();
+    };
+    const std::string ref = "ref-" + c.name, moved = "moved-" + c.name;
+    const auto r = sh(launch(c.after, true) + args(ref, split(c.after)));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto stopped =
+        run_and_signal(moved, launch(c.before, false) + args(moved, split(c.before)), "step 40/");
+    EXPECT_NE(stopped.output.find("rc=143"), std::string::npos) << stopped.output;
+    const auto resumed = sh(launch(c.after, true) + args(moved, split(c.after)));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+    const double params =
+        max_param_diff(run(ref) / "model.safetensors", run(moved) / "model.safetensors");
+    const auto a = read_log(run(ref)), b = read_log(run(moved));
+    double worst = std::fabs(a.test_loss - b.test_loss);
+    for (const auto& [step, loss] : a.train_loss)
+      if (b.train_loss.count(step))
+        worst = std::max(worst, std::fabs(loss - b.train_loss.at(step)));
+    std::printf(
+        "[ MAXDIFF  ] %d ranks -> %d ranks vs uninterrupted %d: losses %.3g, parameters %.3g\n",
+        c.before, c.after, c.after, worst, params);
+    EXPECT_LE(worst, kTol);
+    EXPECT_LE(params, kTol);
+  }
 }
 
 TEST_F(TrainDp, LastGlobalMicroBatchWithFewerRowsThanRanks) {

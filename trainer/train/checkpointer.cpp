@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "checkpoints/verify.h"
+#include "trainer/core/config_loader.h"
 #include "trainer/core/error.h"
 
 namespace seller::train {
@@ -90,6 +91,18 @@ LoopState LoopState::from_json(const nlohmann::json& j, const std::string& sourc
   }
 }
 
+std::string resume_identity_yaml(const core::Config& cfg, int64_t ranks) {
+  core::Config id = cfg;
+  id.train.batch_size = cfg.train.batch_size * cfg.train.grad_accum * ranks;
+  id.train.grad_accum = 1;
+  id.train.device = core::TrainConfig{}.device;
+  id.train.dist_backend = core::TrainConfig{}.dist_backend;
+  id.train.log_every = core::TrainConfig{}.log_every;
+  id.run = core::RunConfig{};
+  id.checkpoint = core::CheckpointConfig{};
+  return core::ConfigLoader(id).dump();
+}
+
 void continue_with_micro_rows(LoopState& loop, int64_t micro_rows, const fs::path& from) {
   if (loop.micro_rows == 0 || loop.micro_rows == micro_rows) {
     loop.micro_rows = micro_rows;
@@ -129,6 +142,7 @@ SellerCheckpointer::SellerCheckpointer(const core::Config& cfg, std::string conf
       progress_(progress),
       seeds_({{"seed", cfg.seed}, {"train_seed", cfg.train.seed}}),
       dist_(dist && dist->enabled() ? dist : nullptr) {
+  identity_yaml_ = resume_identity_yaml(cfg, dist_ ? dist_->size() : 1);
   if (run_dir.empty()) return;
   ckpt::StoreOptions o;
   o.keep = c_.keep;
@@ -197,11 +211,13 @@ void SellerCheckpointer::restore(const fs::path& dir, model::SellerModel& model,
   CheckpointSource src(dir);
   const auto manifest_path = (dir / ckpt::kManifestName).string();
   const auto& m = src.manifest();
-  const auto hash = ckpt::config_hash(config_yaml_);
+  const auto hash = ckpt::config_hash(identity_yaml_);
   SELLER_THROW_IF_NOT(m.config_hash == hash, ConfigError, manifest_path,
                       ": written with another config (hash ", m.config_hash, ", this run ", hash,
-                      "); resume with the same config, or set checkpoint.resume=never to start "
-                      "afresh (or run.name to use another run folder)");
+                      "); resume with the same config (device, ranks, checkpoint.* and the split "
+                      "of the global batch batch_size x grad_accum x ranks may change), or set "
+                      "checkpoint.resume=never to start afresh (or run.name to use another run "
+                      "folder)");
   const auto params = named_parameters(model);
   src.load_into("model/", params);
   src.load_optimizer(opt, params);
@@ -233,6 +249,7 @@ void SellerCheckpointer::save(const LoopState& loop, model::SellerModel& model,
   auto req = std::make_shared<ckpt::SaveRequest>();
   req->step = loop.step;
   req->config_yaml = config_yaml_;
+  req->hash_yaml = identity_yaml_;
   req->train_state["loop"] = loop.to_json();
   req->train_state["seeds"] = seeds_;
   Snapshot snap;

@@ -7,6 +7,10 @@
 // start fresh; never = start fresh; a folder = exactly that checkpoint (an error if it is bad).
 // A checkpoint whose config hash differs from this run's config, or whose tensors do not match
 // the model, is an error naming its manifest: resuming it would silently train another model.
+// The hash covers resume_identity_yaml(): the config without what may change between a run and
+// its resumption (train.device, train.dist_backend, train.log_every, run.*, checkpoint.*), and
+// with train.batch_size x train.grad_accum x ranks in place of the three (the global batch), so
+// a run saved by 2 ranks resumes on 1 process with grad_accum doubled, or on 4 ranks.
 //
 // Stop signals: SIGTERM and SIGUSR1 (what Slurm sends before a time limit or preemption) only set
 // a flag; the loop finishes its optimizer step, saves synchronously and returns with
@@ -55,6 +59,9 @@ struct LoopState {
   static LoopState from_json(const nlohmann::json& j, const std::string& source);
 };
 
+// The config text the checkpoint hash covers (see the header comment).
+std::string resume_identity_yaml(const core::Config& cfg, int64_t ranks);
+
 // A checkpoint written with another number of data-parallel ranks counts its cursor in global
 // micro-batches of another size: re-express it in `micro_rows`-row micro-batches (the same
 // global sample), or throw ConfigError naming `from` when the position falls inside one.
@@ -102,6 +109,7 @@ class SellerCheckpointer {
 
   const core::CheckpointConfig& c_;
   std::string config_yaml_;
+  std::string identity_yaml_;  // resume_identity_yaml()
   std::filesystem::path run_dir_;
   std::ostream* progress_;
   nlohmann::json seeds_;  // the init and order/dropout seeds, for people reading the manifest
