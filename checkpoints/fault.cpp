@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "trainer/core/error.h"
+#include "trainer/io/rank_env.h"
 
 namespace seller::ckpt {
 namespace {
@@ -45,6 +46,9 @@ int fault_saves_so_far() { return g_saves.load(); }
 void fault_point(FaultPoint point, const std::filesystem::path& path) {
   const Spec s = spec();
   if (s.what.empty() || s.save != g_saves.load()) return;
+  if (const char* only = std::getenv("SELLER_FAULT_RANK"); only && *only) {
+    if (std::atoi(only) != dist::detect_rank_info().rank) return;
+  }
   if (point == FaultPoint::kBeforeMkdir && s.what == "erofs")
     throw DataError(detail::concat(path.string(), ": cannot create folder: ", std::strerror(EROFS),
                                    " (injected by SELLER_FAULT=erofs)"));

@@ -7,6 +7,8 @@
 //                     (EROFS; tests run as root, where chmod does not stop writes)
 //   kill-before-commit raise SIGKILL after the manifest is written, before the rename
 // Unset or empty: no fault. An unknown value is a ConfigError, so a typo never passes silently.
+// SELLER_FAULT_RANK=<r> limits the fault to the process of rank r (rank from the launcher's
+// environment, trainer/io/rank_env.h), e.g. one rank of an mpirun job dying in mid-save.
 #pragma once
 
 #include <filesystem>

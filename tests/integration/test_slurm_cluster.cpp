@@ -89,6 +89,41 @@ class SlurmCluster : public ::testing::Test {
     return fs::exists(p) ? seller::testing::read_file(p) : "<no log at " + p.string() + ">";
   }
 
+  // A small prepared synthetic dataset for the training jobs, made once; "" on failure.
+  static std::string dp_data() {
+    static const std::string path = [] {
+      const fs::path jobs = dir_->path() / "jobs";
+      const auto bin = seller::testing::seller_binary();
+      const auto raw = (jobs / "dp.jsonl.gz").string(), data = (jobs / "dp-data").string();
+      const auto r = run_command("mkdir -p " + jobs.string() + " && " + bin +
+                                 " data generate --set synthetic.users=80 --set synthetic.items=40"
+                                 " --set synthetic.mean_history=8 --output " +
+                                 raw + " && " + bin + " data prepare --format synthetic --input " +
+                                 raw + " --output " + data);
+      EXPECT_EQ(r.exit_code, 0) << r.output;
+      return r.exit_code == 0 ? data : std::string();
+    }();
+    return path;
+  }
+  // `seller train` of the tiny SELLER model on dp_data() into jobs/<name>, one rank's batch 4.
+  static std::string train_args(const std::string& name, const std::string& extra) {
+    return "train --set task=seller --set llm.vocab_size=300 --set llm.hidden_size=32"
+           " --set llm.intermediate_size=64 --set llm.layers=1 --set llm.heads=2"
+           " --set llm.kv_heads=1 --set llm.head_dim=16 --set llm.max_positions=96"
+           " --set sasrec.hidden=16 --set sasrec.max_len=8 --set semantic.encoder=learned"
+           " --set semantic.dim=16 --set adapter.model_dim=24 --set adapter.expert_hidden=32"
+           " --set adapter.experts=4 --set train.batch_size=4 --set train.device=cpu"
+           " --set train.log_every=1 --set checkpoint.every_steps=5 --set train.data=" +
+           dp_data() + " --set run.output_dir=" + (dir_->path() / "jobs").string() +
+           " --set run.name=" + name + extra;
+  }
+  // Environment for an mpirun-launched job of the test cluster (jobs run as root, which mpirun
+  // refuses unless told).
+  static std::string mpirun_job_env(const std::string& bin) {
+    return "SELLER=" + bin + " SELLER_LAUNCHER=mpirun OMPI_ALLOW_RUN_AS_ROOT=1" +
+           " OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1";
+  }
+
   static inline TempDir* dir_ = nullptr;
   static inline bool started_ = false;
   static inline std::string skip_reason_;
@@ -159,33 +194,18 @@ TEST_F(SlurmCluster, TemplateTrainsDataParallelOnCpuRanks) {
     GTEST_SKIP() << "seller was built without LibTorch";
   const fs::path jobs = dir_->path() / "jobs";
   const auto bin = seller::testing::seller_binary();
-  const auto raw = (jobs / "dp.jsonl.gz").string(), data = (jobs / "dp-data").string();
-  ASSERT_EQ(run_command(bin + " data generate --set synthetic.users=80 --set synthetic.items=40" +
-                        " --set synthetic.mean_history=8 --output " + raw + " && " + bin +
-                        " data prepare --format synthetic --input " + raw + " --output " + data)
-                .exit_code,
-            0);
+  const std::string data = dp_data();
+  ASSERT_FALSE(data.empty());
   for (int n : {2, 4}) {
     SCOPED_TRACE(std::to_string(n) + " ranks");
     const std::string name = "dp" + std::to_string(n);
     const fs::path log = jobs / (name + ".out");
-    const std::string args =
-        "train --set task=seller --set llm.vocab_size=300 --set llm.hidden_size=32"
-        " --set llm.intermediate_size=64 --set llm.layers=1 --set llm.heads=2"
-        " --set llm.kv_heads=1 --set llm.head_dim=16 --set llm.max_positions=96"
-        " --set sasrec.hidden=16 --set sasrec.max_len=8 --set semantic.encoder=learned"
-        " --set semantic.dim=16 --set adapter.model_dim=24 --set adapter.expert_hidden=32"
-        " --set adapter.experts=4 --set train.batch_size=4 --set train.device=cpu"
-        " --set train.epochs=1 --set train.max_steps=12 --set train.log_every=1"
-        " --set checkpoint.every_steps=5 --set train.data=" +
-        data + " --set run.output_dir=" + jobs.string() + " --set run.name=" + name;
-    // OMPI_ALLOW_RUN_AS_ROOT*: the test cluster runs jobs as root, which mpirun refuses otherwise.
-    const auto r = run_command(
-        env() + "cd " + SELLER_SOURCE_DIR + " && SELLER=" + bin + " SELLER_LAUNCHER=mpirun" +
-        " OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1" +
-        " SELLER_ARGS='" + args + "' timeout 300 sbatch --wait --parsable --gpus-per-task=0" +
-        " --ntasks-per-node=" + std::to_string(n) + " --cpus-per-task=1 -o " + log.string() + " " +
-        kTemplate);
+    const std::string args = train_args(name, " --set train.epochs=1 --set train.max_steps=12");
+    const auto r = run_command(env() + "cd " + SELLER_SOURCE_DIR + " && " + mpirun_job_env(bin) +
+                               " SELLER_ARGS='" + args +
+                               "' timeout 300 sbatch --wait --parsable --gpus-per-task=0" +
+                               " --ntasks-per-node=" + std::to_string(n) +
+                               " --cpus-per-task=1 -o " + log.string() + " " + kTemplate);
     const std::string text = read(log);
     ASSERT_EQ(r.exit_code, 0) << r.output << "\njob log:\n" << text << "\n" << daemon_logs();
     EXPECT_NE(text.find("data parallel: " + std::to_string(n) + " ranks over mpi"),
@@ -250,6 +270,51 @@ TEST_F(SlurmCluster, TemplateCheckpointsAndRequeuesOnUsr1) {
                            "(restart 1) on "})
     EXPECT_NE(text.find(line), std::string::npos) << line << " missing:\n" << text;
   EXPECT_NE(job_state(id).find("Restarts=1"), std::string::npos) << job_state(id);
+}
+
+// The time-limit path with real training: SIGUSR1 to the batch script while `seller train` runs
+// on 2 CPU ranks; the ranks save together and exit 143, the job is requeued, the second run
+// resumes by itself, and the final parameters equal an uninterrupted 2-rank run byte for byte.
+TEST_F(SlurmCluster, TrainingJobRequeuedOnUsr1ResumesByItself) {
+  if (seller::testing::run_command(seller::testing::seller_binary() + " --version")
+          .output.find("torch=on") == std::string::npos)
+    GTEST_SKIP() << "seller was built without LibTorch";
+  const fs::path jobs = dir_->path() / "jobs";
+  const auto bin = seller::testing::seller_binary();
+  ASSERT_FALSE(dp_data().empty());
+  const std::string extra = " --set train.epochs=40 --set train.eval_every=40";
+  const auto ref = run_command(
+      "OMP_NUM_THREADS=1 timeout 300 mpirun --allow-run-as-root "
+      "--oversubscribe -np 2 " +
+      bin + " " + train_args("uninterrupted", extra));
+  ASSERT_EQ(ref.exit_code, 0) << ref.output;
+  const fs::path log = jobs / "train-requeue.out";
+  const auto submit = run_command(env() + "cd " + SELLER_SOURCE_DIR + " && " + mpirun_job_env(bin) +
+                                  " SELLER_ARGS='" + train_args("requeued", extra) +
+                                  "' sbatch --parsable --gpus-per-task=0 --ntasks-per-node=2"
+                                  " --cpus-per-task=1 -o " +
+                                  log.string() + " " + kTemplate);
+  const std::string id = job_id(submit.output);
+  ASSERT_FALSE(id.empty()) << submit.output;
+  const auto run =
+      run_command(env() + "for i in $(seq 1200); do grep -q 'step 30/' " + log.string() +
+                  " 2>/dev/null && break; sleep 0.05; done; scancel --signal=USR1 --batch " + id +
+                  "; for i in $(seq 180); do scontrol show job " + id +
+                  " | grep -q 'Restarts=1' && scontrol update JobId=" + id +
+                  " StartTime=now 2>/dev/null; scontrol show job " + id +
+                  " | grep -q 'JobState=COMPLETED' && exit 0; sleep 1; done; exit 1");
+  const std::string text = read(log);
+  ASSERT_EQ(run.exit_code, 0) << "job " << id
+                              << " did not complete after requeue: " << job_state(id) << "\n"
+                              << text << "\n"
+                              << daemon_logs();
+  for (const char* line : {"SIGUSR1 before the time limit", "signal 10: saved step",
+                           "(restart 1) on ", "resumed from", "mpirun exited with status 0"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << " missing:\n" << text;
+  EXPECT_EQ(seller::testing::read_file(jobs / "requeued" / "model.safetensors"),
+            seller::testing::read_file(jobs / "uninterrupted" / "model.safetensors"))
+      << "the requeued job's final parameters differ from the uninterrupted run\n"
+      << text;
 }
 
 }  // namespace

@@ -154,6 +154,26 @@ class TrainDp : public ::testing::Test {
                                             log + "\n");
     return sh("bash " + script.string());
   }
+  // The uninterrupted 2-rank run (micro-batch 8) the fault tests compare with, made once.
+  static bool reference_2_ranks() {
+    static const bool ok = [] {
+      const auto r = sh(mpirun(2) + seller_bin() + args("ref", " --set train.batch_size=8"));
+      EXPECT_EQ(r.exit_code, 0) << r.output;
+      return r.exit_code == 0;
+    }();
+    return ok;
+  }
+  static void expect_same_as_reference(const std::string& name) {
+    EXPECT_EQ(seller::testing::read_file(run(name) / "model.safetensors"),
+              seller::testing::read_file(run("ref") / "model.safetensors"))
+        << name << ": final parameters differ from the uninterrupted 2-rank run";
+    const auto a = read_log(run("ref")), b = read_log(run(name));
+    for (const auto& [step, loss] : a.train_loss) {
+      ASSERT_TRUE(b.train_loss.count(step)) << name << " step " << step;
+      EXPECT_EQ(loss, b.train_loss.at(step)) << name << " step " << step;
+    }
+    EXPECT_EQ(a.test_loss, b.test_loss) << name;
+  }
   static std::string mpirun_untimed(int np) {
     return "mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
   }
@@ -202,8 +222,7 @@ TEST_F(TrainDp, RanksEqualOneProcessWithAccumulatedMicroBatches) {
 
 TEST_F(TrainDp, Sigusr1SavesOnEveryRankAndTheSameCommandResumesBitExact) {
   const std::string extra = " --set train.batch_size=8";
-  const auto ref = sh(mpirun(2) + seller_bin() + args("ref", extra));
-  ASSERT_EQ(ref.exit_code, 0) << ref.output;
+  ASSERT_TRUE(reference_2_ranks());
   // mpirun forwards SIGUSR1 to every rank; the ranks agree on the step, save together, exit 143.
   const auto stopped =
       run_and_signal("sig", mpirun_untimed(2) + seller_bin() + args("sig", extra), "step 40/");
@@ -218,11 +237,43 @@ TEST_F(TrainDp, Sigusr1SavesOnEveryRankAndTheSameCommandResumesBitExact) {
   EXPECT_NE(inspect.output.find("layout dp=2,tp=1,ep=1 (world 2), 2 chunk files"),
             std::string::npos)
       << inspect.output;
-  EXPECT_EQ(seller::testing::read_file(run("sig") / "model.safetensors"),
-            seller::testing::read_file(run("ref") / "model.safetensors"))
-      << "final parameters differ from the uninterrupted 2-rank run";
-  const auto a = read_log(run("ref")), b = read_log(run("sig"));
-  for (const auto& [step, loss] : a.train_loss) EXPECT_EQ(loss, b.train_loss.at(step)) << step;
+  expect_same_as_reference("sig");
+}
+
+// kill -9 of one rank: in mid-training (after the step-20 commit) and in mid-save (rank 1 dies
+// right after writing its chunk of the step-20 checkpoint, while rank 0 waits to commit). mpirun
+// takes the job down; the same command resumes from the newest committed checkpoint and ends
+// byte-identical to the uninterrupted run.
+TEST_F(TrainDp, KillNineOfOneRankResumesFromTheLastCommit) {
+  ASSERT_TRUE(reference_2_ranks());
+  const std::string extra = " --set train.batch_size=8";
+  {
+    const auto log = (tmp_->path() / "kill9.log").string();
+    const auto script = tmp_->path() / "kill9.sh";
+    seller::testing::write_file(
+        script, mpirun_untimed(2) + seller_bin() + args("kill9", extra) + " > " + log +
+                    " 2>&1 &\nP=$!\nwhile ! grep -q 'step 20 ->' " + log +
+                    "; do kill -0 $P 2>/dev/null || break; sleep 0.005; done\n"
+                    "pkill -9 -n -f 'run.name=kill9'\nwait $P\necho rc=$?\ncat " +
+                    log + "\n");
+    const auto killed = sh("bash " + script.string());
+    EXPECT_EQ(killed.output.find("rc=0"), std::string::npos) << killed.output;
+    const auto resumed = sh(mpirun(2) + seller_bin() + args("kill9", extra));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+    expect_same_as_reference("kill9");
+  }
+  {
+    const auto killed = sh("SELLER_FAULT=kill-after-chunk@2 SELLER_FAULT_RANK=1 " + mpirun(2) +
+                           seller_bin() + args("killsave", extra));
+    EXPECT_NE(killed.exit_code, 0) << killed.output;
+    EXPECT_FALSE(fs::exists(run("killsave") / "checkpoints" / "step-000000020" / "COMMITTED"));
+    const auto resumed = sh(mpirun(2) + seller_bin() + args("killsave", extra));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("step-000000010 at step 10"), std::string::npos)
+        << resumed.output;
+    expect_same_as_reference("killsave");
+  }
 }
 
 // Resharding of a data-parallel run: the checkpoint of 2 ranks continues on 1 process with
