@@ -320,17 +320,104 @@ TEST_F(TrainDp, CheckpointsResumeOnAnotherNumberOfRanks) {
   }
 }
 
+// Expert parallel inside seller train (train.expert_parallel = 2): the adapter's 4 experts on 2
+// ranks (ep2) and on 4 ranks as 2 data replicas of 2 expert ranks (dp2 x ep2). With a dropless
+// MoE and no aux/z loss every token's expert output is independent of the other tokens, so the
+// run equals one process with grad_accum = ranks; then a checkpoint of the ep2 run, stopped by
+// SIGUSR1, resumes bit-exactly on ep2 and, resharded by reading rows, on one process.
+TEST_F(TrainDp, ExpertParallelAdapterEqualsOneProcess) {
+  const std::string moe_only =
+      " --set adapter.dropless=true --set adapter.aux_loss_weight=0"
+      " --set adapter.z_loss_weight=0";
+  const std::string moe = moe_only + " --set train.batch_size=8";
+  for (int np : {2, 4}) {
+    SCOPED_TRACE("np " + std::to_string(np));
+    // 16 rows per optimizer step, so that no step is partial (ranks split a partial step into
+    // other micro-batches than accumulation does, and per-micro-batch means then differ).
+    const std::string batch = moe_only + " --set train.batch_size=" + std::to_string(16 / np);
+    const std::string one = "ep-one" + std::to_string(np), par = "ep-par" + std::to_string(np);
+    const auto r1 =
+        sh(seller_bin() + args(one, batch + " --set train.grad_accum=" + std::to_string(np)));
+    ASSERT_EQ(r1.exit_code, 0) << r1.output;
+    const auto rn =
+        sh(mpirun(np) + seller_bin() + args(par, batch + " --set train.expert_parallel=2"));
+    ASSERT_EQ(rn.exit_code, 0) << rn.output;
+    EXPECT_NE(rn.output.find("expert parallel: 4 experts over groups of 2 ranks (2 each), " +
+                             std::to_string(np / 2) + " data replica"),
+              std::string::npos)
+        << rn.output;
+    const auto a = read_log(run(one)), b = read_log(run(par));
+    ASSERT_EQ(a.train_loss.size(), b.train_loss.size());
+    double worst = std::fabs(a.test_loss - b.test_loss);
+    for (const auto& [step, loss] : a.train_loss)
+      worst = std::max(worst, std::fabs(loss - b.train_loss.at(step)));
+    const double params =
+        max_param_diff(run(one) / "model.safetensors", run(par) / "model.safetensors");
+    std::printf(
+        "[ MAXDIFF  ] ep2 x dp%d vs 1 process x grad_accum %d: losses %.3g, "
+        "parameters %.3g\n",
+        np / 2, np, worst, params);
+    EXPECT_LE(worst, kTol);
+    EXPECT_LE(params, kTol);
+  }
+  // Stop the ep2 run at step ~40; its checkpoint holds each rank's experts as row chunks.
+  for (const std::string resume_on : {"ep2", "one"}) {
+    SCOPED_TRACE("resume on " + resume_on);
+    const std::string name = "ep-stop-" + resume_on;
+    const auto stopped = run_and_signal(
+        name, mpirun_untimed(2) + seller_bin() + args(name, moe + " --set train.expert_parallel=2"),
+        "step 40/");
+    EXPECT_NE(stopped.output.find("rc=143"), std::string::npos) << stopped.output;
+    const auto latest = seller::testing::read_file(run(name) / "checkpoints" / "latest");
+    const auto inspect =
+        sh(seller_bin() + " ckpt inspect " +
+           (run(name) / "checkpoints" / latest.substr(0, latest.find('\n'))).string());
+    EXPECT_NE(inspect.output.find("layout dp=1,tp=1,ep=2 (world 2), 2 chunk files"),
+              std::string::npos)
+        << inspect.output;
+    const bool ep2 = resume_on == "ep2";
+    const auto resumed =
+        ep2 ? sh(mpirun(2) + seller_bin() + args(name, moe + " --set train.expert_parallel=2"))
+            : sh(seller_bin() + args(name, moe + " --set train.grad_accum=2"));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+    if (ep2) {
+      EXPECT_EQ(seller::testing::read_file(run(name) / "model.safetensors"),
+                seller::testing::read_file(run("ep-par2") / "model.safetensors"))
+          << "resumed ep2 run differs from the uninterrupted ep2 run";
+    } else {
+      const double params =
+          max_param_diff(run("ep-one2") / "model.safetensors", run(name) / "model.safetensors");
+      std::printf("[ MAXDIFF  ] ep2 checkpoint resumed on 1 process: parameters %.3g\n", params);
+      EXPECT_LE(params, kTol);
+    }
+  }
+}
+
 TEST_F(TrainDp, LastGlobalMicroBatchWithFewerRowsThanRanks) {
   // 753 pairs, 2 ranks x 8: the last global micro-batch of an epoch has one row, so rank 1 runs
-  // a zero-weight step on a stand-in row to join the gradient all-reduce.
-  const auto r =
-      sh(mpirun(2) + seller_bin() +
-         args("uneven", " --set train.batch_size=8 --set seller.max_train_examples=753"));
+  // a zero-weight step on a stand-in row to join the gradient all-reduce, and rank 0's row gets
+  // the whole step's weight, as the one-row last step of one process with grad_accum 2 does.
+  const std::string pairs = " --set seller.max_train_examples=753 --set train.batch_size=8";
+  const auto one = sh(seller_bin() + args("uneven-one", pairs + " --set train.grad_accum=2"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto r = sh(mpirun(2) + seller_bin() + args("uneven", pairs));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto log = read_log(run("uneven"));
-  ASSERT_FALSE(log.train_loss.empty());
-  EXPECT_EQ(log.train_loss.rbegin()->first, 2 * 48);  // ceil(753 / 16) steps per epoch
-  for (const auto& [step, loss] : log.train_loss) EXPECT_TRUE(std::isfinite(loss)) << step;
+  const auto a = read_log(run("uneven-one")), b = read_log(run("uneven"));
+  ASSERT_FALSE(b.train_loss.empty());
+  EXPECT_EQ(b.train_loss.rbegin()->first, 2 * 48);  // ceil(753 / 16) steps per epoch
+  ASSERT_EQ(a.train_loss.size(), b.train_loss.size());
+  double worst = std::fabs(a.test_loss - b.test_loss);
+  for (const auto& [step, loss] : a.train_loss)
+    worst = std::max(worst, std::fabs(loss - b.train_loss.at(step)));
+  const double params =
+      max_param_diff(run("uneven-one") / "model.safetensors", run("uneven") / "model.safetensors");
+  std::printf(
+      "[ MAXDIFF  ] uneven last micro-batch, dp2 vs 1 process: losses %.3g, "
+      "parameters %.3g\n",
+      worst, params);
+  EXPECT_LE(worst, kTol);
+  EXPECT_LE(params, kTol);
 }
 
 TEST_F(TrainDp, BackendsThatCannotServeTheLaunchAreClearErrors) {

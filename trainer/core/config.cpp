@@ -179,6 +179,9 @@ void TrainConfig::visit(FieldVisitor& v) {
   v.field("max_steps", max_steps, "task = seller: > 0 stops after this many optimizer steps");
   v.choice("dist_backend", dist_backend, {"auto", "mpi", "nccl"},
            "task = seller, several ranks: data-parallel backend (auto: nccl on GPU, mpi on CPU)");
+  v.field("expert_parallel", expert_parallel,
+          "task = seller, adapter.kind = moe: ranks per expert-parallel group (divides the ranks "
+          "and adapter.experts)");
 }
 
 void TrainConfig::validate(Validator& check) const {
@@ -194,6 +197,7 @@ void TrainConfig::validate(Validator& check) const {
   check.require(grad_accum >= 1, "grad_accum", grad_accum, "must be >= 1");
   check.require(log_every >= 1, "log_every", log_every, "must be >= 1");
   check.require(max_steps >= 0, "max_steps", max_steps, "must be >= 0 (0 = by epochs)");
+  check.require(expert_parallel >= 1, "expert_parallel", expert_parallel, "must be >= 1");
   const bool device_ok = device == "auto" || device == "cpu" || device == "cuda" ||
                          (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
                           device.find_first_not_of("0123456789", 5) == std::string::npos);

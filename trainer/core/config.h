@@ -140,6 +140,9 @@ struct TrainConfig : ConfigSection {
   // Data parallel (task = seller, when started by mpirun/srun/seller launch with several ranks):
   // auto = nccl on CUDA devices, mpi on CPU | mpi | nccl.
   std::string dist_backend = "auto";
+  // Expert parallel inside the data-parallel ranks (task = seller, adapter.kind = moe): the
+  // adapter's experts are spread over groups of this many ranks (all-to-all between them).
+  int64_t expert_parallel = 1;
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

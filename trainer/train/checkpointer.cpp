@@ -97,6 +97,7 @@ std::string resume_identity_yaml(const core::Config& cfg, int64_t ranks) {
   id.train.grad_accum = 1;
   id.train.device = core::TrainConfig{}.device;
   id.train.dist_backend = core::TrainConfig{}.dist_backend;
+  id.train.expert_parallel = core::TrainConfig{}.expert_parallel;
   id.train.log_every = core::TrainConfig{}.log_every;
   id.run = core::RunConfig{};
   id.checkpoint = core::CheckpointConfig{};
@@ -135,13 +136,14 @@ int StopSignals::pending() { return g_stop_signal.load(); }
 
 SellerCheckpointer::SellerCheckpointer(const core::Config& cfg, std::string config_yaml,
                                        const fs::path& run_dir, std::ostream* progress,
-                                       const TrainDist* dist)
+                                       const TrainDist* dist, ckpt::Layout layout, ShardPlan plan)
     : c_(cfg.checkpoint),
       config_yaml_(std::move(config_yaml)),
       run_dir_(run_dir),
       progress_(progress),
       seeds_({{"seed", cfg.seed}, {"train_seed", cfg.train.seed}}),
-      dist_(dist && dist->enabled() ? dist : nullptr) {
+      dist_(dist && dist->enabled() ? dist : nullptr),
+      plan_(std::move(plan)) {
   identity_yaml_ = resume_identity_yaml(cfg, dist_ ? dist_->size() : 1);
   if (run_dir.empty()) return;
   ckpt::StoreOptions o;
@@ -150,7 +152,10 @@ SellerCheckpointer::SellerCheckpointer(const core::Config& cfg, std::string conf
     rank_ = dist_->rank();
     world_ = dist_->size();
     o.rank = rank_;
-    o.layout.dp = world_;
+    o.layout = layout;
+    if (o.layout.world() != world_) o.layout = ckpt::Layout{world_, 1, 1};
+    // Replicated tensors are written once, by rank 0 (unless the plan says otherwise).
+    if (!plan_.writes) plan_.writes = [rank = rank_](const std::string&) { return rank == 0; };
     o.hooks = dist_->commit_hooks();
     if (c_.async && progress_)
       *progress_ << "checkpoint.async: saves are synchronous with data parallel (the commit "
@@ -219,15 +224,15 @@ void SellerCheckpointer::restore(const fs::path& dir, model::SellerModel& model,
                       "checkpoint.resume=never to start afresh (or run.name to use another run "
                       "folder)");
   const auto params = named_parameters(model);
-  src.load_into("model/", params);
-  src.load_optimizer(opt, params);
+  src.load_into("model/", params, plan_);
+  src.load_optimizer(opt, params, plan_);
   best_state.clear();
   bool has_best = false;
   for (const auto& t : m.tensors) has_best = has_best || t.name.rfind("best/", 0) == 0;
   if (has_best) {
     NamedTensors best;
     for (const auto& [n, p] : params) best.emplace_back(n, torch::empty_like(p, torch::kCPU));
-    src.load_into("best/", best);
+    src.load_into("best/", best, plan_);
     for (auto& [n, t] : best) best_state.push_back(t);
   }
   src.load_rng(rank_, world_, progress_);
@@ -254,13 +259,14 @@ void SellerCheckpointer::save(const LoopState& loop, model::SellerModel& model,
   req->train_state["seeds"] = seeds_;
   Snapshot snap;
   const auto params = named_parameters(model);
-  // Data parallel: the weights and optimizer state are replicas, rank 0 writes them once.
-  if (rank_ == 0) {
-    snap.add_all("model/", params);
-    snap.add_optimizer(opt, params, req->train_state);
-    if (!best_state.empty()) {
-      SELLER_CHECK(best_state.size() == params.size());
-      for (size_t i = 0; i < params.size(); ++i) snap.add("best/" + params[i].first, best_state[i]);
+  // Data parallel: replicas are written once (rank 0), expert shards by their owners (plan_).
+  snap.add_all("model/", params, plan_);
+  snap.add_optimizer(opt, params, req->train_state, plan_);
+  if (!best_state.empty()) {
+    SELLER_CHECK(best_state.size() == params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto& n = params[i].first;
+      if (plan_.write(n)) snap.add("best/" + n, best_state[i], plan_.of(n));
     }
   }
   snap.add_rng(rank_, world_, req->train_state);

@@ -8,7 +8,8 @@
 // A checkpoint whose config hash differs from this run's config, or whose tensors do not match
 // the model, is an error naming its manifest: resuming it would silently train another model.
 // The hash covers resume_identity_yaml(): the config without what may change between a run and
-// its resumption (train.device, train.dist_backend, train.log_every, run.*, checkpoint.*), and
+// its resumption (train.device, train.dist_backend, train.expert_parallel, train.log_every,
+// run.*, checkpoint.*), and
 // with train.batch_size x train.grad_accum x ranks in place of the three (the global batch), so
 // a run saved by 2 ranks resumes on 1 process with grad_accum doubled, or on 4 ranks.
 //
@@ -84,9 +85,12 @@ class SellerCheckpointer {
   // enabled) every call is collective: rank 0 writes the replicated weights and optimizer state,
   // every rank its random-generator states, and saves are synchronous (the commit protocol's
   // collectives must not interleave with the training step's on the same communicator).
+  // `layout` and `plan` describe expert-parallel shards (train_state.h); by default every tensor
+  // is whole and rank 0 writes it.
   SellerCheckpointer(const core::Config& cfg, std::string config_yaml,
                      const std::filesystem::path& run_dir, std::ostream* progress,
-                     const TrainDist* dist = nullptr);
+                     const TrainDist* dist = nullptr, ckpt::Layout layout = {},
+                     ShardPlan plan = {});
   ~SellerCheckpointer();
 
   bool enabled() const { return store_ != nullptr; }
@@ -115,6 +119,7 @@ class SellerCheckpointer {
   nlohmann::json seeds_;  // the init and order/dropout seeds, for people reading the manifest
   const TrainDist* dist_;
   int64_t rank_ = 0, world_ = 1;
+  ShardPlan plan_;
   std::unique_ptr<ckpt::CheckpointStore> store_;
   ckpt::AsyncSaver saver_;
   double last_pause_ = 0;

@@ -14,6 +14,7 @@
 #include "trainer/core/error.h"
 #include "trainer/data/synthetic/prng.h"
 #include "trainer/train/checkpointer.h"
+#include "trainer/train/expert_parallel.h"
 #include "trainer/train/lr_schedule.h"
 #include "trainer/train/metrics_log.h"
 #include "trainer/train/sasrec_trainer.h"
@@ -78,6 +79,11 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
   const int64_t pad = pad_id_of(*run.tokenizer);
   const auto weights = loss_weights(cfg.seller);
 
+  // Data parallel: the same initial weights everywhere (then each rank takes its experts when the
+  // adapter is expert-parallel; expert_parallel.h).
+  if (dist.enabled()) dist.broadcast_parameters(model->parameters());
+  AdapterExpertParallel ep(model, cfg, dist, device, progress);
+
   // AdamW with weight decay on matrices only.
   std::vector<torch::Tensor> decay, no_decay;
   dist::DistributedDataParallel::NamedParams named;
@@ -95,19 +101,13 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
                                     torch::optim::AdamWOptions(tc.lr).weight_decay(0.0)));
   torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(tc.lr));
-  std::vector<torch::Tensor> params = decay;
-  params.insert(params.end(), no_decay.begin(), no_decay.end());
 
-  // Data parallel: the same initial weights everywhere, gradients averaged in buckets during
-  // backward (dist/ddp/ddp.h), and each rank its own dropout stream.
-  std::unique_ptr<dist::DistributedDataParallel> ddp;
-  if (dist.enabled()) {
-    dist.broadcast_parameters(model->parameters());
-    ddp = std::make_unique<dist::DistributedDataParallel>(named, dist.world());
-    if (!dist.is_main())
-      torch::manual_seed(static_cast<uint64_t>(tc.seed) +
-                         1000003ULL * static_cast<uint64_t>(dist.rank()));
-  }
+  // Gradients averaged in buckets during backward (dist/ddp/ddp.h), and each rank its own
+  // dropout stream.
+  const auto ddp = ep.make_ddp(named);
+  if (dist.enabled() && !dist.is_main())
+    torch::manual_seed(static_cast<uint64_t>(tc.seed) +
+                       1000003ULL * static_cast<uint64_t>(dist.rank()));
 
   const auto n = examples.train.size();
   const auto B = static_cast<size_t>(tc.batch_size);
@@ -148,7 +148,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
 
   // Resume (checkpointer.h): the loop state, weights, optimizer, best weights and RNG of the
   // newest good checkpoint; the loop below then continues from its data cursor.
-  SellerCheckpointer ckpt(cfg, config_yaml, run_dir, progress, &dist);
+  SellerCheckpointer ckpt(cfg, config_yaml, run_dir, progress, &dist, ep.layout(), ep.plan());
   StopSignals signals;
   LoopState loop;
   loop.total_steps = total_steps;
@@ -193,8 +193,13 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       const auto [lo, hi] = dist.slice(global_rows);
       const size_t take = hi > lo ? hi - lo : 1;
       const std::span<const size_t> rows(order.data() + from + (hi > lo ? lo : 0), take);
+      // Row weight (train_dist.h): this rank's rows over the rows of the whole optimizer step,
+      // times the ranks DDP averages over; a partial last step of an epoch gets full weight.
+      const int64_t step_first = m - m % tc.grad_accum;
+      const size_t step_rows = std::min(n, static_cast<size_t>(step_first + tc.grad_accum) * G) -
+                               static_cast<size_t>(step_first) * G;
       const double share = static_cast<double>(hi - lo) * static_cast<double>(dist.size()) /
-                           static_cast<double>(global_rows);
+                           static_cast<double>(step_rows);
       const bool boundary = (m + 1) % tc.grad_accum == 0 || m + 1 == micro_per_epoch;
       if (ddp) ddp->set_sync(boundary);
       const auto batch = make_batch(examples.train, tok_train, rows, pad).to(device);
@@ -203,7 +208,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
         AutocastScope autocast(bf16);
         l = model->losses(batch, weights);
       }
-      (l.total * (share / static_cast<double>(tc.grad_accum))).backward();
+      (l.total * share).backward();
       if (hi > lo) {
         win.total += l.total.item<double>();
         win.expl += l.explanation.item<double>();
@@ -227,7 +232,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       const double lr = scheduled_lr(tc, loop.step, total_steps);
       for (auto& g : opt.param_groups())
         static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-      if (tc.clip > 0) torch::nn::utils::clip_grad_norm_(params, tc.clip);
+      if (tc.clip > 0) ep.clip(named, tc.clip);
       opt.step();
       opt.zero_grad();
       const int64_t step = ++loop.step;
@@ -264,8 +269,15 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
     if (!examples.valid.empty() && (epoch % tc.eval_every == 0 || last)) {
       // Every rank evaluates the whole validation set with the same weights, so all take the
       // same best-weights and patience decisions without a broadcast.
-      const auto v = evaluate_seller(model, examples.valid, tok_valid, pad, HistoryControl::kReal,
-                                     0, device, std::max<int64_t>(tc.batch_size, 64));
+      auto v = evaluate_seller(model, examples.valid, tok_valid, pad, HistoryControl::kReal, 0,
+                               device, std::max<int64_t>(tc.batch_size, 64));
+      // The decision must be the same on every rank even where their figures could differ (an
+      // expert-parallel MoE with capacity drops sees the union of the ranks' tokens).
+      if (dist.enabled()) {
+        std::vector<double> loss = {v.explanation_loss};
+        dist.sum(loss);
+        v.explanation_loss = loss[0] / static_cast<double>(dist.size());
+      }
       const bool better = v.explanation_loss < loop.best_loss;
       if (better) {
         loop.best_loss = v.explanation_loss;
@@ -308,6 +320,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
     auto ps = model->parameters();
     for (size_t i = 0; i < ps.size(); ++i) ps[i].copy_(best_state[i]);
   }
+  ep.unshard();           // every rank now holds the whole model (experts gathered)
   if (!dist.is_main()) {  // rank 0 evaluates the test pairs and writes the run folder
     ckpt.finish();
     result.seconds = since(t0);

@@ -4,7 +4,8 @@
 //      + rating_loss_weight * rating MSE + moe_loss_weight * (MoE aux + z), weights in `seller:`.
 // Loop: AdamW (decoupled weight decay on matrices only, not on norms, biases or 1-d vectors),
 // linear warmup + cosine (train.warmup_steps), gradient clipping (train.clip), gradient
-// accumulation (train.grad_accum micro-batches of train.batch_size), bf16 autocast on GPU
+// accumulation (train.grad_accum micro-batches of train.batch_size, each weighted by its share of
+// the step's rows, so a partial last step of an epoch has full weight), bf16 autocast on GPU
 // (train.autocast), seeds from `seed` (init) and train.seed (order, dropout). Every
 // train.eval_every epochs: teacher-forced explanation loss and next-item ranking on the valid
 // pairs; the weights with the best valid explanation loss are kept (train.patience validations

@@ -10,12 +10,12 @@
 //
 // Batches (docs/parallel.md, "Data-parallel training"): train.batch_size is the micro-batch of
 // ONE rank, so a global micro-batch holds batch_size x dp examples of the shared epoch order and
-// rank r takes the r-th contiguous share (slice()). A rank's loss is weighted by
-// rows_r * dp / rows_total, so that DDP's average over ranks is the mean over the global
-// micro-batch's rows even when the last one divides unevenly; a rank with no row of it runs a
-// zero-weight step on a stand-in row so that every rank joins every collective. With these rules
-// dp ranks equal one process with grad_accum multiplied by dp
-// (tests/integration/test_train_dp.cpp).
+// rank r takes the r-th contiguous share (slice()). A rank's micro-batch loss (a mean over its
+// rows) is weighted by rows_r x dp / rows of the whole optimizer step, so that the step's
+// gradient is the row-weighted mean over every micro-batch of every rank, also for the partial
+// last step of an epoch; a rank with no row of a micro-batch runs a zero-weight step on a
+// stand-in row so that it joins every collective. With these rules dp ranks equal one process
+// with grad_accum multiplied by dp (tests/integration/test_train_dp.cpp).
 //
 // Invariants: every rank calls every helper in the same order (they are collectives); on CUDA
 // the device is cuda:<local rank> and set as current before the communicator is made.

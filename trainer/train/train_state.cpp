@@ -55,7 +55,7 @@ torch::ScalarType torch_dtype(io::DType t) {
   throw FormatError(detail::concat("checkpoint dtype ", io::dtype_name(t), " has no torch type"));
 }
 
-void Snapshot::add(const std::string& name, const torch::Tensor& t) {
+void Snapshot::add(const std::string& name, const torch::Tensor& t, const RowShard& shard) {
   const auto src = t.detach();
   torch::Tensor host;
   if (src.is_cuda()) {  // pinned, so the copy is a DMA that overlaps with the next ones
@@ -70,27 +70,39 @@ void Snapshot::add(const std::string& name, const torch::Tensor& t) {
   c.dtype = model::io_dtype(host.scalar_type(), name);
   c.global_shape = dims(host);
   c.box = {std::vector<int64_t>(c.global_shape.size(), 0), c.global_shape};
+  if (shard.global_rows >= 0) {
+    SELLER_CHECK(!c.global_shape.empty() && shard.row0 + c.global_shape[0] <= shard.global_rows,
+                 name, ": rows ", shard.row0, "+", c.global_shape.empty() ? 0 : c.global_shape[0],
+                 " outside ", shard.global_rows);
+    c.global_shape[0] = shard.global_rows;
+    c.box.offset[0] = shard.row0;
+  }
   c.bytes = {static_cast<const std::byte*>(host.data_ptr()), host.nbytes()};
   c.owner = std::make_shared<torch::Tensor>(host);
   bytes_ += host.nbytes();
   chunks_.push_back(std::move(c));
 }
 
-void Snapshot::add_all(const std::string& prefix, const NamedTensors& named) {
-  for (const auto& [n, t] : named) add(prefix + n, t);
+void Snapshot::add_all(const std::string& prefix, const NamedTensors& named,
+                       const ShardPlan& plan) {
+  for (const auto& [n, t] : named)
+    if (plan.write(n)) add(prefix + n, t, plan.of(n));
 }
 
 void Snapshot::add_optimizer(torch::optim::AdamW& opt, const NamedTensors& params,
-                             nlohmann::json& state) {
+                             nlohmann::json& state, const ShardPlan& plan) {
   nlohmann::json steps = nlohmann::json::object();
   for (const auto& [n, p] : params) {
     const auto it = opt.state().find(p.unsafeGetTensorImpl());
     if (it == opt.state().end()) continue;
     auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
-    add("optim/" + n + "/exp_avg", s.exp_avg());
-    add("optim/" + n + "/exp_avg_sq", s.exp_avg_sq());
-    if (s.max_exp_avg_sq().defined()) add("optim/" + n + "/max_exp_avg_sq", s.max_exp_avg_sq());
     steps[n] = s.step();
+    if (!plan.write(n)) continue;
+    const auto shard = plan.of(n);
+    add("optim/" + n + "/exp_avg", s.exp_avg(), shard);
+    add("optim/" + n + "/exp_avg_sq", s.exp_avg_sq(), shard);
+    if (s.max_exp_avg_sq().defined())
+      add("optim/" + n + "/max_exp_avg_sq", s.max_exp_avg_sq(), shard);
   }
   state["optimizer_steps"] = steps;
 }
@@ -135,15 +147,32 @@ torch::Tensor CheckpointSource::tensor(const std::string& name) {
   return out;
 }
 
-void CheckpointSource::load_into(const std::string& prefix, const NamedTensors& targets) {
+torch::Tensor CheckpointSource::tensor(const std::string& name, const RowShard& shard,
+                                       const std::vector<int64_t>& local) {
+  if (shard.global_rows < 0) return tensor(name);
+  const auto* t = manifest_.find(name);
+  SELLER_THROW_IF_NOT(t != nullptr, FormatError, (dir_ / ckpt::kManifestName).string(),
+                      ": has no tensor '", name, "'");
+  std::vector<int64_t> offset(local.size(), 0);
+  offset[0] = shard.row0;
+  auto out = torch::empty(local, torch::TensorOptions().dtype(torch_dtype(t->dtype)));
+  reader_.read(*t, {offset, local}, {static_cast<std::byte*>(out.data_ptr()), out.nbytes()});
+  return out;
+}
+
+void CheckpointSource::load_into(const std::string& prefix, const NamedTensors& targets,
+                                 const ShardPlan& plan) {
   std::ostringstream problems;
   std::set<std::string> wanted;
   for (const auto& [n, dst] : targets) {
     wanted.insert(prefix + n);
     const auto* t = manifest_.find(prefix + n);
+    auto global = dims(dst);
+    if (const auto sh = plan.of(n); sh.global_rows >= 0 && !global.empty())
+      global[0] = sh.global_rows;
     if (!t)
       problems << "\n  missing: " << prefix << n;
-    else if (t->shape != dims(dst))
+    else if (t->shape != global)
       problems << "\n  shape of " << prefix << n << ": checkpoint " << torch::IntArrayRef(t->shape)
                << ", model " << dst.sizes();
   }
@@ -156,21 +185,26 @@ void CheckpointSource::load_into(const std::string& prefix, const NamedTensors& 
       ": the checkpoint does not match the model (another model's checkpoint?):", text);
   torch::NoGradGuard no_grad;
   for (const auto& [n, dst] : targets) {
-    auto src = tensor(prefix + n);
+    auto src = tensor(prefix + n, plan.of(n), dims(dst));
     const_cast<torch::Tensor&>(dst).copy_(src.to(dst.device(), dst.scalar_type()));
   }
 }
 
-void CheckpointSource::load_optimizer(torch::optim::AdamW& opt, const NamedTensors& params) {
+void CheckpointSource::load_optimizer(torch::optim::AdamW& opt, const NamedTensors& params,
+                                      const ShardPlan& plan) {
   const auto& steps = manifest_.train_state.value("optimizer_steps", nlohmann::json::object());
   for (const auto& [n, p] : params) {
     if (!steps.contains(n)) continue;
     auto s = std::make_unique<torch::optim::AdamWParamState>();
     s->step(steps.at(n).get<int64_t>());
-    s->exp_avg(tensor("optim/" + n + "/exp_avg").to(p.device(), p.scalar_type()));
-    s->exp_avg_sq(tensor("optim/" + n + "/exp_avg_sq").to(p.device(), p.scalar_type()));
-    if (has("optim/" + n + "/max_exp_avg_sq"))
-      s->max_exp_avg_sq(tensor("optim/" + n + "/max_exp_avg_sq").to(p.device(), p.scalar_type()));
+    const auto shard = plan.of(n);
+    const auto local = dims(p);
+    auto read = [&](const std::string& what) {
+      return tensor("optim/" + n + "/" + what, shard, local).to(p.device(), p.scalar_type());
+    };
+    s->exp_avg(read("exp_avg"));
+    s->exp_avg_sq(read("exp_avg_sq"));
+    if (has("optim/" + n + "/max_exp_avg_sq")) s->max_exp_avg_sq(read("max_exp_avg_sq"));
     opt.state()[p.unsafeGetTensorImpl()] = std::move(s);
   }
 }

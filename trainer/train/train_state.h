@@ -11,6 +11,10 @@
 //   rng/cuda<i>                   uint8 [world, bytes]: rank r's generator of CUDA device i
 // AdamW's per-parameter step counts, the learning rates and everything scalar live in the
 // manifest's train_state JSON (trainer/train/seller_trainer.cpp fills it).
+// Sharded parameters (the adapter's experts under expert parallelism): a ShardPlan says which
+// rows (dim 0) of the global tensor a rank's parameter holds and which ranks write which
+// tensors; chunks then cover their rows of the global shape, and loading reads only the rows a
+// rank holds, so a checkpoint moves between layouts (1 process <-> expert-parallel ranks).
 // Invariants: a snapshot never aliases live training memory (it is a copy, pinned on CUDA and
 // synchronised before the snapshot returns), so the background writer may run while training
 // changes the weights; restoring checks every name and shape and names the checkpoint folder.
@@ -20,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -32,13 +37,31 @@ namespace seller::train {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
+// Rows [row0, row0 + local rows) of a global tensor of global_rows rows; global_rows < 0: whole.
+struct RowShard {
+  int64_t row0 = 0;
+  int64_t global_rows = -1;
+};
+
+// By parameter name (no prefix): its shard on this rank, and whether this rank writes it. The
+// default plan: every tensor whole, every tensor written (one rank).
+struct ShardPlan {
+  std::function<RowShard(const std::string&)> shard;
+  std::function<bool(const std::string&)> writes;
+  RowShard of(const std::string& name) const { return shard ? shard(name) : RowShard{}; }
+  bool write(const std::string& name) const { return !writes || writes(name); }
+};
+
 // Host snapshot of tensors for a single-rank layout (each chunk = the whole tensor).
 class Snapshot {
  public:
-  void add(const std::string& name, const torch::Tensor& t);
-  void add_all(const std::string& prefix, const NamedTensors& named);
-  // AdamW moments under optim/; per-parameter step counts into state["optimizer_steps"].
-  void add_optimizer(torch::optim::AdamW& opt, const NamedTensors& params, nlohmann::json& state);
+  void add(const std::string& name, const torch::Tensor& t, const RowShard& shard = {});
+  // The tensors the plan says this rank writes, each at its shard.
+  void add_all(const std::string& prefix, const NamedTensors& named, const ShardPlan& plan = {});
+  // AdamW moments under optim/ (those the plan says this rank writes); every parameter's step
+  // count into state["optimizer_steps"].
+  void add_optimizer(torch::optim::AdamW& opt, const NamedTensors& params, nlohmann::json& state,
+                     const ShardPlan& plan = {});
   // RNG rows of `rank` in a [world, n] tensor per generator; seeds into state["rng"].
   void add_rng(int64_t rank, int64_t world, nlohmann::json& state);
   // Waits for device-to-host copies; hands the chunks over.
@@ -60,10 +83,16 @@ class CheckpointSource {
   const std::filesystem::path& dir() const { return dir_; }
   bool has(const std::string& name) const { return manifest_.find(name) != nullptr; }
   torch::Tensor tensor(const std::string& name);  // CPU, global shape
-  // Copies prefix+name into each target; every target must be present with its shape, and no
-  // other tensor may sit under the prefix (FormatError listing the differences).
-  void load_into(const std::string& prefix, const NamedTensors& targets);
-  void load_optimizer(torch::optim::AdamW& opt, const NamedTensors& params);
+  // CPU, the rows `shard` names of a tensor whose local shape is `local` (whole when unsharded).
+  torch::Tensor tensor(const std::string& name, const RowShard& shard,
+                       const std::vector<int64_t>& local);
+  // Copies prefix+name (its shard per the plan) into each target; every target must be present
+  // with its global shape, and no other tensor may sit under the prefix (FormatError listing the
+  // differences).
+  void load_into(const std::string& prefix, const NamedTensors& targets,
+                 const ShardPlan& plan = {});
+  void load_optimizer(torch::optim::AdamW& opt, const NamedTensors& params,
+                      const ShardPlan& plan = {});
   // Restores the generators of `rank` when the checkpoint's world equals `world`; otherwise
   // leaves them seeded as they are and warns (another layout draws other numbers anyway).
   void load_rng(int64_t rank, int64_t world, std::ostream* warn);

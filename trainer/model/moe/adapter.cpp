@@ -68,7 +68,7 @@ AdapterOutput SoftPromptAdapterImpl::forward(const torch::Tensor& user_state,
       drop((out.fused.unsqueeze(1) + slots.unsqueeze(0)).reshape({b * o.num_prompts, o.model_dim}));
   torch::Tensor y;
   if (o.kind == "moe") {
-    MoeOutput m = moe->forward(tokens);
+    MoeOutput m = moe_forward_ ? moe_forward_(tokens) : moe->forward(tokens);
     y = m.output;
     out.aux_loss = m.aux_loss;
     out.z_loss = m.z_loss;
@@ -80,6 +80,20 @@ AdapterOutput SoftPromptAdapterImpl::forward(const torch::Tensor& user_state,
   }
   out.prompts = (out_norm(y) * scale).view({b, o.num_prompts, o.out_dim});
   return out;
+}
+
+void SoftPromptAdapterImpl::replace_moe(std::shared_ptr<torch::nn::Module> layer,
+                                        MoeForward forward) {
+  SELLER_THROW_IF_NOT(options_.kind == "moe", ConfigError, "adapter.kind = ", options_.kind,
+                      ": there is no MoE layer to replace");
+  replace_module("moe", std::move(layer));
+  moe_forward_ = std::move(forward);
+}
+
+void SoftPromptAdapterImpl::restore_moe() {
+  if (!moe_forward_) return;
+  replace_module("moe", moe.ptr());
+  moe_forward_ = nullptr;
 }
 
 }  // namespace seller::model

@@ -22,6 +22,9 @@
 // dropless = false) couple the rows of a batch.
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include <torch/nn/module.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
@@ -67,6 +70,15 @@ class SoftPromptAdapterImpl : public torch::nn::Module {
 
   const AdapterOptions& options() const { return options_; }
 
+  // Replaces the MoE layer (kind == "moe") by another implementation of the same phases, e.g.
+  // the expert-parallel dist::EpMoeLayer: `layer` is registered as "moe" in its place (parameter
+  // names stay "moe.router...", "moe.experts..."), `forward` is called instead of moe->forward,
+  // and `moe` keeps the single-process layer it replaced. restore_moe() puts that one back.
+  using MoeForward = std::function<MoeOutput(const torch::Tensor&)>;
+  void replace_moe(std::shared_ptr<torch::nn::Module> layer, MoeForward forward);
+  void restore_moe();
+  bool moe_replaced() const { return static_cast<bool>(moe_forward_); }
+
   torch::nn::Linear fuse{nullptr};
   torch::nn::LayerNorm fuse_norm{nullptr}, out_norm{nullptr};
   torch::Tensor slots;                                       // [K, model_dim]
@@ -77,6 +89,7 @@ class SoftPromptAdapterImpl : public torch::nn::Module {
 
  private:
   AdapterOptions options_;
+  MoeForward moe_forward_;  // set by replace_moe
 };
 TORCH_MODULE(SoftPromptAdapter);
 
