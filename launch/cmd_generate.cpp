@@ -105,6 +105,7 @@ int run_generate(const GenerateArgs& a) {
 
   generate::SamplingOptions opt;
   opt.max_new_tokens = g.max_new_tokens;
+  opt.min_new_tokens = g.min_new_tokens;
   opt.greedy = g.greedy;
   opt.temperature = g.temperature;
   opt.top_k = g.top_k;

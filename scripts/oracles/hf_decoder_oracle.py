@@ -8,7 +8,7 @@ Commands (all on CPU, float32):
         REQ = {"input_ids": [[...]], "attention_mask": [[...]], "position_ids": [[...]] (optional)}
         writes OUT_PREFIX.bin (float32 logits, C order) and OUT_PREFIX.json ({"shape": [...]}).
   greedy --model DIR --request REQ.json --out OUT.json
-        REQ = {"prompts": [[ids...], ...], "max_new_tokens": N}; each prompt alone, greedy;
+        REQ = {"prompts": [[ids...], ...], "max_new_tokens": N[, "min_new_tokens": M]}; each prompt alone, greedy;
         writes {"outputs": [[new ids...], ...]} (generation stops at eos like generate does).
 """
 import argparse
@@ -78,7 +78,8 @@ def greedy(args):
         ids = torch.tensor([prompt], dtype=torch.long)
         with torch.no_grad():
             out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                                 max_new_tokens=req["max_new_tokens"], min_new_tokens=0,
+                                 max_new_tokens=req["max_new_tokens"],
+                                 min_new_tokens=req.get("min_new_tokens", 0),
                                  pad_token_id=model.config.eos_token_id)
         outs.append(out[0, ids.shape[1]:].tolist())
     json.dump({"outputs": outs}, open(args.out, "w"))

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 
 #include "tests/support/test_support.h"
 #include "trainer/core/error.h"
@@ -56,8 +57,8 @@ torch::Tensor hf_logits(const std::string& py, const fs::path& model, const torc
   req["attention_mask"] = rows(mask);
   req["position_ids"] = rows(positions);
   std::ofstream(work / "req.json") << req.dump();
-  run_oracle(py, "forward --model " + model.string() + " --request " + (work / "req.json").string() +
-                     " --out " + (work / "logits").string());
+  run_oracle(py, "forward --model " + model.string() + " --request " +
+                     (work / "req.json").string() + " --out " + (work / "logits").string());
   auto shape = nlohmann::json::parse(std::ifstream(work / "logits.json"))["shape"]
                    .get<std::vector<int64_t>>();
   auto out = torch::empty(shape, torch::kFloat32);
@@ -87,7 +88,8 @@ void expect_close_on_mask(const torch::Tensor& ours, const torch::Tensor& ref,
   auto diff = (ours - ref).abs().masked_select(m);
   double max_diff = diff.max().item<double>();
   double scale = ref.abs().masked_select(m).max().item<double>();
-  EXPECT_LT(max_diff, tol * std::max(1.0, scale)) << "max |diff| " << max_diff << ", max |ref| " << scale;
+  EXPECT_LT(max_diff, tol * std::max(1.0, scale))
+      << "max |diff| " << max_diff << ", max |ref| " << scale;
 }
 
 torch::Tensor our_logits(Decoder& d, const torch::Tensor& ids, const torch::Tensor& mask) {
@@ -158,7 +160,8 @@ TEST(Decoder, SdpaEqualsEagerAndPaddingIsInvisible) {
   auto a = our_logits(sdpa, ids, mask), b = our_logits(eager, ids, mask);
   expect_close_on_mask(a, b, mask, 1e-5);
   // Row 2 alone (no padding) equals its padded version.
-  auto alone = our_logits(sdpa, ids[2].narrow(0, 6, 4).unsqueeze(0), torch::ones({1, 4}, torch::kLong));
+  auto alone =
+      our_logits(sdpa, ids[2].narrow(0, 6, 4).unsqueeze(0), torch::ones({1, 4}, torch::kLong));
   EXPECT_LT((alone[0] - a[2].narrow(0, 6, 4)).abs().max().item<double>(), 1e-5);
   // Without mask the causal fast path equals the masked path on a full row.
   torch::NoGradGuard g;
@@ -188,7 +191,12 @@ TEST(Decoder, KvCacheDecodingEqualsFullForward) {
   pre.attention_mask = mask.narrow(1, 0, 7);
   pre.cache = &cache;
   auto got = d->forward(pre);
-  EXPECT_LT((got - full.narrow(1, 0, 7)).abs().masked_select(mask.narrow(1, 0, 7).to(torch::kBool).unsqueeze(-1).expand_as(got)).max().item<double>(), 1e-5);
+  EXPECT_LT((got - full.narrow(1, 0, 7))
+                .abs()
+                .masked_select(mask.narrow(1, 0, 7).to(torch::kBool).unsqueeze(-1).expand_as(got))
+                .max()
+                .item<double>(),
+            1e-5);
   for (int64_t t = 7; t < 10; ++t) {
     DecoderInput step;
     step.input_ids = ids.narrow(1, t, 1);
@@ -204,7 +212,8 @@ TEST(Generation, GreedyMatchesTransformersGenerate) {
   SELLER_SHARED_OR_SKIP(model_dir, "models/stories260K-hf");
   SELLER_PYTHON_OR_SKIP(py, "transformers");
   TempDir work;
-  std::vector<std::vector<int64_t>> prompts = {{1, 403, 407, 261, 378}, {1, 79}, {1, 318, 333, 261, 430, 282, 370, 266}};
+  std::vector<std::vector<int64_t>> prompts = {
+      {1, 403, 407, 261, 378}, {1, 79}, {1, 318, 333, 261, 430, 282, 370, 266}};
   nlohmann::json req;
   req["prompts"] = prompts;
   req["max_new_tokens"] = 200;
@@ -221,6 +230,70 @@ TEST(Generation, GreedyMatchesTransformersGenerate) {
   opt.eos_ids = {2};
   auto out = generate::generate(d, reqs, opt);  // batched with padding
   for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(out[i].tokens, ref[i]) << "prompt " << i;
+}
+
+// min_new_tokens masks EOS for the first N steps, as transformers'
+// MinNewTokensLengthLogitsProcessor does: same tokens as transformers.generate(min_new_tokens=N) on
+// stories260K, and on a random decoder whose first greedy token is declared EOS, no output shorter
+// than N.
+TEST(Generation, MinNewTokensMatchesTransformersAndHoldsBackEos) {
+  {
+    DecoderConfig c;
+    c.vocab_size = 30;
+    c.hidden_size = 16;
+    c.intermediate_size = 24;
+    c.num_layers = 1;
+    c.num_heads = 2;
+    c.num_kv_heads = 2;
+    c.head_dim = 8;
+    Decoder d(c);
+    init_decoder_weights(d, 0.5, 5);
+    const std::vector<generate::GenerationRequest> reqs = {{{1, 2, 3}, {}}, {{4}, {}}};
+    generate::SamplingOptions opt;
+    opt.max_new_tokens = 8;
+    const auto free_run = generate::generate(d, reqs, opt);
+    opt.eos_ids = {free_run[0].tokens[0]};  // row 0 would stop at once
+    const auto stopped = generate::generate(d, reqs, opt);
+    ASSERT_EQ(stopped[0].tokens.size(), 1u);
+    EXPECT_TRUE(stopped[0].stopped_by_eos);
+    opt.min_new_tokens = 4;
+    const auto held = generate::generate(d, reqs, opt);
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      ASSERT_GE(held[i].tokens.size(), 4u) << "row " << i;
+      for (size_t t = 0; t < 3; ++t) EXPECT_NE(held[i].tokens[t], opt.eos_ids[0]) << i << "," << t;
+    }
+    // The first token is the argmax over the logits without the EOS id (an independent forward).
+    model::DecoderInput in;
+    in.input_ids = torch::tensor({1, 2, 3}, torch::kLong).unsqueeze(0);
+    auto logits = d->forward(in).select(1, 2).squeeze(0);
+    logits[opt.eos_ids[0]] = -std::numeric_limits<float>::infinity();
+    EXPECT_EQ(held[0].tokens[0], logits.argmax().item<int64_t>());
+  }
+  SELLER_SHARED_OR_SKIP(model_dir, "models/stories260K-hf");
+  SELLER_PYTHON_OR_SKIP(py, "transformers");
+  TempDir work;
+  std::vector<std::vector<int64_t>> prompts = {{1, 403, 407, 261, 378}, {1, 79}};
+  nlohmann::json req;
+  req["prompts"] = prompts;
+  req["max_new_tokens"] = 120;
+  req["min_new_tokens"] = 100;
+  std::ofstream(work / "min.json") << req.dump();
+  run_oracle(py, "greedy --model " + model_dir.string() + " --request " +
+                     (work / "min.json").string() + " --out " + (work / "out.json").string());
+  auto ref = nlohmann::json::parse(std::ifstream(work / "out.json"))["outputs"]
+                 .get<std::vector<std::vector<int64_t>>>();
+  auto d = load_hf_decoder(model_dir, torch::kCPU, torch::kFloat32);
+  std::vector<generate::GenerationRequest> reqs;
+  for (auto& p : prompts) reqs.push_back({p, {}});
+  generate::SamplingOptions opt;
+  opt.max_new_tokens = 120;
+  opt.min_new_tokens = 100;
+  opt.eos_ids = {2};
+  auto out = generate::generate(d, reqs, opt);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(out[i].tokens, ref[i]) << "prompt " << i;
+    EXPECT_GE(out[i].tokens.size(), 100u) << "prompt " << i;
+  }
 }
 
 TEST(Generation, SamplingIsSeededAndBatchIndependent) {
@@ -280,7 +353,8 @@ TEST(Generation, StaticStepsEqualDynamicDecoding) {
   c.qk_norm = true;
   Decoder d(c);
   init_decoder_weights(d, 0.4, 21);
-  std::vector<generate::GenerationRequest> reqs = {{{1, 2, 3, 4, 5, 6}, {}}, {{7}, {}}, {{8, 9, 10}, {}}};
+  std::vector<generate::GenerationRequest> reqs = {
+      {{1, 2, 3, 4, 5, 6}, {}}, {{7}, {}}, {{8, 9, 10}, {}}};
   generate::SamplingOptions dynamic;
   dynamic.max_new_tokens = 25;
   dynamic.static_decode = false;

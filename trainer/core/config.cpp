@@ -112,6 +112,8 @@ void LlmConfig::validate(Validator& check) const {
 
 void GenerateConfig::visit(FieldVisitor& v) {
   v.field("max_new_tokens", max_new_tokens, "most tokens generated per prompt");
+  v.field("min_new_tokens", min_new_tokens,
+          "EOS is masked until this many tokens were generated (as transformers' min_new_tokens)");
   v.field("greedy", greedy, "greedy decoding (false: sample with the settings below)");
   v.field("temperature", temperature, "sampling temperature (> 0)");
   v.field("top_k", top_k, "sample among the k most likely tokens (0 = all)");
@@ -126,6 +128,7 @@ void GenerateConfig::visit(FieldVisitor& v) {
 
 void GenerateConfig::validate(Validator& check) const {
   check.require(max_new_tokens >= 1, "max_new_tokens", max_new_tokens, "must be >= 1");
+  check.require(min_new_tokens >= 0, "min_new_tokens", min_new_tokens, "must be >= 0");
   check.require(temperature > 0, "temperature", temperature, "must be > 0");
   check.require(top_k >= 0, "top_k", top_k, "must be >= 0");
   check.require(top_p > 0 && top_p <= 1, "top_p", top_p, "must be in (0, 1]");

@@ -82,6 +82,7 @@ struct LlmConfig : ConfigSection {
 // `generate:` explanation/text generation (seller generate).
 struct GenerateConfig : ConfigSection {
   int64_t max_new_tokens = 64;
+  int64_t min_new_tokens = 0;  // EOS is masked until this many tokens were generated
   bool greedy = true;
   double temperature = 1.0;
   int64_t top_k = 0;

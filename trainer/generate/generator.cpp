@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "trainer/core/error.h"
 #include "trainer/generate/static_decode.h"
@@ -73,7 +74,8 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
   // Greedy without penalty picks every row's token on the device: one transfer per step; with
   // static decoding it runs fixed-shape steps over a pooled session (CUDA graph on GPU).
   const bool device_argmax = options.greedy && options.repetition_penalty == 1.0;
-  const bool use_static = device_argmax && options.static_decode && cfg.rope.type != "dynamic";
+  const bool use_static = device_argmax && options.static_decode && cfg.rope.type != "dynamic" &&
+                          options.min_new_tokens == 0;
   std::shared_ptr<StaticDecodeSession> session;
   model::KvCache local_cache;
   if (use_static) {
@@ -112,6 +114,10 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
     std::vector<int64_t> next(active.size());
     std::vector<int64_t> keep_rows;
     torch::Tensor picked, host_logits;
+    if (step < options.min_new_tokens && !options.eos_ids.empty()) {
+      const auto eos = torch::tensor(options.eos_ids, torch::kLong).to(logits.device());
+      logits = logits.index_fill(-1, eos, -std::numeric_limits<float>::infinity());
+    }
     if (device_argmax) {
       picked = logits.argmax(-1).to(torch::kCPU);
     } else {
@@ -125,8 +131,8 @@ std::vector<GenerationResult> generate(model::Decoder& decoder,
       next[row] = tok;
       results[req].tokens.push_back(tok);
       seen[req].push_back(tok);
-      bool eos = std::find(options.eos_ids.begin(), options.eos_ids.end(), tok) !=
-                 options.eos_ids.end();
+      bool eos =
+          std::find(options.eos_ids.begin(), options.eos_ids.end(), tok) != options.eos_ids.end();
       results[req].stopped_by_eos = eos;
       if (!eos && step + 1 < options.max_new_tokens) keep_rows.push_back(static_cast<int64_t>(row));
     }

@@ -12,6 +12,8 @@
 namespace seller::generate {
 
 void SamplingOptions::validate() const {
+  SELLER_THROW_IF_NOT(min_new_tokens >= 0, ConfigError,
+                      "generation: min_new_tokens must be >= 0, got ", min_new_tokens);
   SELLER_THROW_IF_NOT(max_new_tokens >= 0, ConfigError,
                       "generation: max_new_tokens must be >= 0, got ", max_new_tokens);
   SELLER_THROW_IF_NOT(temperature > 0, ConfigError, "generation: temperature must be > 0, got ",

@@ -20,6 +20,10 @@ struct SamplingOptions {
   double repetition_penalty = 1.0;  // 1 = off; > 1 discourages tokens already present
   uint64_t seed = 0;
   std::vector<int64_t> eos_ids;     // generation of a sequence stops at any of these
+  // The EOS ids are masked until this many tokens were generated (transformers'
+  // MinNewTokensLengthLogitsProcessor): no empty or cut-short outputs. > 0 uses the dynamic
+  // decoding path (the fixed-shape steps have no per-step masking).
+  int64_t min_new_tokens = 0;
   // Greedy decoding without penalty runs fixed-shape steps (static KV cache, no host values per
   // step); on CUDA those steps replay a captured CUDA graph. Both only change speed.
   bool static_decode = true;

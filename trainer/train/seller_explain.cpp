@@ -18,6 +18,7 @@ std::vector<std::string> explain(model::SellerModel& model, const text::Tokenize
   const auto device = model->llm->embed_tokens->weight.device();
   generate::SamplingOptions s;
   s.max_new_tokens = g.max_new_tokens;
+  s.min_new_tokens = g.min_new_tokens;
   s.greedy = g.greedy;
   s.temperature = g.temperature;
   s.top_k = g.top_k;
