@@ -25,8 +25,7 @@ CommandResult seller(const std::string& args) {
 // The integer printed after `label` (e.g. "users 123"), or -1.
 long long number_after(const std::string& text, const std::string& label) {
   std::smatch m;
-  if (std::regex_search(text, m, std::regex(label + "\\s*:?\\s*([0-9]+)")))
-    return std::stoll(m[1]);
+  if (std::regex_search(text, m, std::regex(label + "\\s*:?\\s*([0-9]+)"))) return std::stoll(m[1]);
   return -1;
 }
 
@@ -190,16 +189,17 @@ TEST(CliGenerate, WritesOneOutputPerPromptAtomically) {
   auto r = seller(base + " --output " + (dir / "out.jsonl").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto out = seller::testing::read_file(dir / "out.jsonl");
-  auto r2 = seller(base + " --output " + (dir / "out2.jsonl").string() +
-                   " --set generate.batch_size=1");
+  auto r2 =
+      seller(base + " --output " + (dir / "out2.jsonl").string() + " --set generate.batch_size=1");
   ASSERT_EQ(r2.exit_code, 0) << r2.output;
   EXPECT_EQ(out, seller::testing::read_file(dir / "out2.jsonl"));  // batching changes nothing
   // Sampling too: each prompt draws from its own seeded stream, whatever the batch size.
   const std::string sample = " --sample --set generate.seed=3 --set generate.temperature=1.5";
-  ASSERT_EQ(seller(common + sample + " --output " +
-                   (dir / "s16.jsonl").string()).exit_code, 0);
-  ASSERT_EQ(seller(common + sample + " --set generate.batch_size=1" +
-                   " --output " + (dir / "s1.jsonl").string()).exit_code, 0);
+  ASSERT_EQ(seller(common + sample + " --output " + (dir / "s16.jsonl").string()).exit_code, 0);
+  ASSERT_EQ(seller(common + sample + " --set generate.batch_size=1" + " --output " +
+                   (dir / "s1.jsonl").string())
+                .exit_code,
+            0);
   EXPECT_EQ(seller::testing::read_file(dir / "s16.jsonl"),
             seller::testing::read_file(dir / "s1.jsonl"));
   std::vector<std::string> lines;

@@ -26,15 +26,11 @@ using seller::testing::CommandResult;
 using seller::testing::run_command;
 using seller::testing::TempDir;
 
-const char* kTiny =
-    " --set task=seller --set llm.vocab_size=300 --set llm.hidden_size=32"
-    " --set llm.intermediate_size=64 --set llm.layers=1 --set llm.heads=2 --set llm.kv_heads=1"
-    " --set llm.head_dim=16 --set llm.max_positions=96 --set sasrec.hidden=16"
-    " --set sasrec.max_len=8 --set semantic.encoder=learned --set semantic.dim=16"
-    " --set adapter.model_dim=24 --set adapter.expert_hidden=32 --set adapter.experts=4"
+const std::string kTiny =
+    std::string(seller::testing::tiny_seller_model_flags()) +
     " --set train.batch_size=16 --set train.lr=0.003 --set train.warmup_steps=5"
-    " --set train.log_every=5 --set train.device=cpu --set train.epochs=3"
-    " --set train.eval_every=1 --set checkpoint.every_steps=7";
+    " --set train.log_every=5 --set train.epochs=3 --set train.eval_every=1"
+    " --set checkpoint.every_steps=7";
 
 std::string seller_bin() { return seller::testing::seller_binary(); }
 CommandResult seller(const std::string& args) { return run_command(seller_bin() + " " + args); }

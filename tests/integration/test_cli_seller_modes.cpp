@@ -74,8 +74,12 @@ TEST(SellerModes, FrozenLoraAndFullTouchExactlyTheirWeights) {
       const bool same = same_bytes(base.tensor(name), *mine);
       const bool targeted =
           ours.find("q_proj") != std::string::npos || ours.find("down_proj") != std::string::npos;
-      if (mode == "frozen") EXPECT_TRUE(same) << mode << ": " << ours << " changed";
-      if (mode == "lora") EXPECT_EQ(same, !targeted) << mode << ": " << ours;
+      if (mode == "frozen") {
+        EXPECT_TRUE(same) << mode << ": " << ours << " changed";
+      }
+      if (mode == "lora") {
+        EXPECT_EQ(same, !targeted) << mode << ": " << ours;
+      }
       changed += !same;
       kept += same;
     }

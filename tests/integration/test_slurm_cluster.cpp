@@ -107,12 +107,8 @@ class SlurmCluster : public ::testing::Test {
   }
   // `seller train` of the tiny SELLER model on dp_data() into jobs/<name>, one rank's batch 4.
   static std::string train_args(const std::string& name, const std::string& extra) {
-    return "train --set task=seller --set llm.vocab_size=300 --set llm.hidden_size=32"
-           " --set llm.intermediate_size=64 --set llm.layers=1 --set llm.heads=2"
-           " --set llm.kv_heads=1 --set llm.head_dim=16 --set llm.max_positions=96"
-           " --set sasrec.hidden=16 --set sasrec.max_len=8 --set semantic.encoder=learned"
-           " --set semantic.dim=16 --set adapter.model_dim=24 --set adapter.expert_hidden=32"
-           " --set adapter.experts=4 --set train.batch_size=4 --set train.device=cpu"
+    return "train" + std::string(seller::testing::tiny_seller_model_flags()) +
+           " --set train.batch_size=4"
            " --set train.log_every=1 --set checkpoint.every_steps=5 --set train.data=" +
            dp_data() + " --set run.output_dir=" + (dir_->path() / "jobs").string() +
            " --set run.name=" + name + extra;

@@ -30,16 +30,11 @@ using seller::testing::TempDir;
 constexpr double kTol = 1e-5;  // fp32 on CPU; the measured maxima are printed
 
 // The tiny model of test_cli_ckpt.cpp, dropout off, 752 training pairs (divisible by 8 x 4).
-const char* kTiny =
-    " --set task=seller --set llm.vocab_size=300 --set llm.hidden_size=32"
-    " --set llm.intermediate_size=64 --set llm.layers=1 --set llm.heads=2 --set llm.kv_heads=1"
-    " --set llm.head_dim=16 --set llm.max_positions=96 --set sasrec.hidden=16"
-    " --set sasrec.max_len=8 --set semantic.encoder=learned --set semantic.dim=16"
-    " --set adapter.model_dim=24 --set adapter.expert_hidden=32 --set adapter.experts=4"
+const std::string kTiny =
+    std::string(seller::testing::tiny_seller_model_flags()) +
     " --set sasrec.dropout=0 --set adapter.dropout=0 --set seller.max_train_examples=752"
     " --set train.lr=0.003 --set train.warmup_steps=5 --set train.log_every=5"
-    " --set train.device=cpu --set train.epochs=2 --set train.eval_every=1"
-    " --set checkpoint.every_steps=10";
+    " --set train.epochs=2 --set train.eval_every=1 --set checkpoint.every_steps=10";
 
 std::string seller_bin() { return seller::testing::seller_binary(); }
 CommandResult sh(const std::string& cmd) { return run_command(cmd); }
@@ -136,7 +131,7 @@ class TrainDp : public ::testing::Test {
   static std::string data() { return (tmp_->path() / "data").string(); }
   static fs::path run(const std::string& name) { return tmp_->path() / "runs" / name; }
   static std::string args(const std::string& name, const std::string& extra) {
-    return " train" + std::string(kTiny) + " --set train.data=" + data() +
+    return " train" + kTiny + " --set train.data=" + data() +
            " --set run.output_dir=" + (tmp_->path() / "runs").string() + " --set run.name=" + name +
            extra;
   }

@@ -208,15 +208,16 @@ TEST(Decoder, KvCacheDecodingEqualsFullForward) {
   EXPECT_EQ(cache.length, 10);
 }
 
-TEST(Generation, GreedyMatchesTransformersGenerate) {
-  SELLER_SHARED_OR_SKIP(model_dir, "models/stories260K-hf");
-  SELLER_PYTHON_OR_SKIP(py, "transformers");
+// Greedy generation of stories260K by transformers.generate (the oracle) and by seller (batched
+// with padding), EOS = 2; `min_new` as transformers' min_new_tokens.
+void expect_greedy_like_transformers(const std::filesystem::path& model_dir, const std::string& py,
+                                     const std::vector<std::vector<int64_t>>& prompts,
+                                     int64_t max_new, int64_t min_new) {
   TempDir work;
-  std::vector<std::vector<int64_t>> prompts = {
-      {1, 403, 407, 261, 378}, {1, 79}, {1, 318, 333, 261, 430, 282, 370, 266}};
   nlohmann::json req;
   req["prompts"] = prompts;
-  req["max_new_tokens"] = 200;
+  req["max_new_tokens"] = max_new;
+  req["min_new_tokens"] = min_new;
   std::ofstream(work / "greedy.json") << req.dump();
   run_oracle(py, "greedy --model " + model_dir.string() + " --request " +
                      (work / "greedy.json").string() + " --out " + (work / "out.json").string());
@@ -226,10 +227,22 @@ TEST(Generation, GreedyMatchesTransformersGenerate) {
   std::vector<generate::GenerationRequest> reqs;
   for (auto& p : prompts) reqs.push_back({p, {}});
   generate::SamplingOptions opt;
-  opt.max_new_tokens = 200;
+  opt.max_new_tokens = max_new;
+  opt.min_new_tokens = min_new;
   opt.eos_ids = {2};
-  auto out = generate::generate(d, reqs, opt);  // batched with padding
-  for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(out[i].tokens, ref[i]) << "prompt " << i;
+  auto out = generate::generate(d, reqs, opt);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(out[i].tokens, ref[i]) << "prompt " << i;
+    EXPECT_GE(static_cast<int64_t>(out[i].tokens.size()), min_new) << "prompt " << i;
+  }
+}
+
+TEST(Generation, GreedyMatchesTransformersGenerate) {
+  SELLER_SHARED_OR_SKIP(model_dir, "models/stories260K-hf");
+  SELLER_PYTHON_OR_SKIP(py, "transformers");
+  expect_greedy_like_transformers(
+      model_dir, py, {{1, 403, 407, 261, 378}, {1, 79}, {1, 318, 333, 261, 430, 282, 370, 266}},
+      200, 0);
 }
 
 // min_new_tokens masks EOS for the first N steps, as transformers'
@@ -271,29 +284,7 @@ TEST(Generation, MinNewTokensMatchesTransformersAndHoldsBackEos) {
   }
   SELLER_SHARED_OR_SKIP(model_dir, "models/stories260K-hf");
   SELLER_PYTHON_OR_SKIP(py, "transformers");
-  TempDir work;
-  std::vector<std::vector<int64_t>> prompts = {{1, 403, 407, 261, 378}, {1, 79}};
-  nlohmann::json req;
-  req["prompts"] = prompts;
-  req["max_new_tokens"] = 120;
-  req["min_new_tokens"] = 100;
-  std::ofstream(work / "min.json") << req.dump();
-  run_oracle(py, "greedy --model " + model_dir.string() + " --request " +
-                     (work / "min.json").string() + " --out " + (work / "out.json").string());
-  auto ref = nlohmann::json::parse(std::ifstream(work / "out.json"))["outputs"]
-                 .get<std::vector<std::vector<int64_t>>>();
-  auto d = load_hf_decoder(model_dir, torch::kCPU, torch::kFloat32);
-  std::vector<generate::GenerationRequest> reqs;
-  for (auto& p : prompts) reqs.push_back({p, {}});
-  generate::SamplingOptions opt;
-  opt.max_new_tokens = 120;
-  opt.min_new_tokens = 100;
-  opt.eos_ids = {2};
-  auto out = generate::generate(d, reqs, opt);
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    EXPECT_EQ(out[i].tokens, ref[i]) << "prompt " << i;
-    EXPECT_GE(out[i].tokens.size(), 100u) << "prompt " << i;
-  }
+  expect_greedy_like_transformers(model_dir, py, {{1, 403, 407, 261, 378}, {1, 79}}, 120, 100);
 }
 
 TEST(Generation, SamplingIsSeededAndBatchIndependent) {

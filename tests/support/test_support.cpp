@@ -146,4 +146,13 @@ std::string read_file(const fs::path& path) {
   return ss.str();
 }
 
+const char* tiny_seller_model_flags() {
+  return " --set task=seller --set llm.vocab_size=300 --set llm.hidden_size=32"
+         " --set llm.intermediate_size=64 --set llm.layers=1 --set llm.heads=2"
+         " --set llm.kv_heads=1 --set llm.head_dim=16 --set llm.max_positions=96"
+         " --set sasrec.hidden=16 --set sasrec.max_len=8 --set semantic.encoder=learned"
+         " --set semantic.dim=16 --set adapter.model_dim=24 --set adapter.expert_hidden=32"
+         " --set adapter.experts=4 --set train.device=cpu";
+}
+
 }  // namespace seller::testing

@@ -62,6 +62,11 @@ bool in_ci();
 // Path of the built `seller` executable.
 std::string seller_binary();
 
+// `--set` flags (leading space) of the smallest SELLER model the CLI tests train: a 1-layer
+// 32-wide LLM (vocabulary 300, 2 heads, 1 kv head), SASRec 16, learned item vectors of 16, an
+// adapter of 24 with 4 experts, on CPU. Tests add their own train.* and checkpoint.* flags.
+const char* tiny_seller_model_flags();
+
 // Writes text to a file (creating parent folders); gzip-compresses when the name ends in .gz.
 void write_file(const std::filesystem::path& path, const std::string& content);
 std::string read_file(const std::filesystem::path& path);
@@ -69,20 +74,21 @@ std::string read_file(const std::filesystem::path& path);
 }  // namespace seller::testing
 
 // Skips the current test with a printed reason when a shared-data path is missing.
-#define SELLER_SHARED_OR_SKIP(var, relative)                                             \
-  auto var##_opt = ::seller::testing::shared_path(relative);                             \
-  if (!var##_opt) {                                                                      \
-    GTEST_SKIP() << "shared data not found: " << (relative)                              \
+#define SELLER_SHARED_OR_SKIP(var, relative)                                               \
+  auto var##_opt = ::seller::testing::shared_path(relative);                               \
+  if (!var##_opt) {                                                                        \
+    GTEST_SKIP() << "shared data not found: " << (relative)                                \
                  << " (set SELLER_SHARED_DIR to the folder that holds data/ and models/)"; \
-  }                                                                                      \
+  }                                                                                        \
   const std::filesystem::path var = *var##_opt
 
 // Declares `var` = a Python that imports `modules`; without one the test fails in CI and skips
 // with the reason elsewhere.
-#define SELLER_PYTHON_OR_SKIP(var, modules)                                          \
-  const auto var##_lookup = ::seller::testing::find_python(modules);                 \
-  if (var##_lookup.python.empty()) {                                                 \
-    if (::seller::testing::in_ci()) FAIL() << "oracle unavailable in CI: " << var##_lookup.missing; \
-    GTEST_SKIP() << "oracle unavailable: " << var##_lookup.missing;                  \
-  }                                                                                  \
+#define SELLER_PYTHON_OR_SKIP(var, modules)                           \
+  const auto var##_lookup = ::seller::testing::find_python(modules);  \
+  if (var##_lookup.python.empty()) {                                  \
+    if (::seller::testing::in_ci())                                   \
+      FAIL() << "oracle unavailable in CI: " << var##_lookup.missing; \
+    GTEST_SKIP() << "oracle unavailable: " << var##_lookup.missing;   \
+  }                                                                   \
   const std::string var = var##_lookup.python

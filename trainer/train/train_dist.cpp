@@ -113,20 +113,24 @@ std::pair<size_t, size_t> TrainDist::slice(size_t rows) const {
   return {begin, begin + base + (r < extra ? 1 : 0)};
 }
 
-void TrainDist::sum(std::vector<double>& values) const {
-  if (!world_ || values.empty()) return;
-  auto t = torch::tensor(values, torch::kDouble).to(comm_device_);
-  world_->all_reduce(t, dist::ReduceOp::kSum);
+namespace {
+template <class T>
+void sum_over(const dist::CommunicatorPtr& world, torch::Device device, std::vector<T>& values,
+              torch::ScalarType type) {
+  if (!world || values.empty()) return;
+  torch::Tensor t = torch::tensor(values, type).to(device);
+  world->all_reduce(t, dist::ReduceOp::kSum);
   t = t.cpu();
-  std::copy_n(t.data_ptr<double>(), values.size(), values.begin());
+  std::copy_n(t.data_ptr<T>(), values.size(), values.begin());
+}
+}  // namespace
+
+void TrainDist::sum(std::vector<double>& values) const {
+  sum_over(world_, comm_device_, values, torch::kDouble);
 }
 
 void TrainDist::sum(std::vector<int64_t>& values) const {
-  if (!world_ || values.empty()) return;
-  auto t = torch::tensor(values, torch::kLong).to(comm_device_);
-  world_->all_reduce(t, dist::ReduceOp::kSum);
-  t = t.cpu();
-  std::copy_n(t.data_ptr<int64_t>(), values.size(), values.begin());
+  sum_over(world_, comm_device_, values, torch::kLong);
 }
 
 int64_t TrainDist::max(int64_t value) const {
