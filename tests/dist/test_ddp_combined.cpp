@@ -27,6 +27,13 @@
 namespace seller::dist {
 namespace {
 
+// A decoder input of token ids only (designated initializers would leave members unnamed).
+model::DecoderInput ids_input(const torch::Tensor& ids) {
+  model::DecoderInput in;
+  in.input_ids = ids;
+  return in;
+}
+
 constexpr int kSteps = 3;
 constexpr double kTol = 1e-5, kMaxNorm = 0.5, kLr = 1e-2;
 
@@ -68,7 +75,7 @@ DecRef decoder_reference() {
     r.targets.push_back(torch::randint(0, 32, {4, 5}, gen, torch::kLong));
     opt.zero_grad();
     auto loss = torch::nn::functional::cross_entropy(
-        dec->forward({.input_ids = r.ids.back()}).view({-1, 32}), r.targets.back().view({-1}));
+        dec->forward(ids_input(r.ids.back())).view({-1, 32}), r.targets.back().view({-1}));
     loss.backward();
     r.losses.push_back(loss.item<double>());
     r.norms.push_back(torch::nn::utils::clip_grad_norm_(dec->parameters(), kMaxNorm));
@@ -97,7 +104,7 @@ void decoder_case(const CommunicatorPtr& world, const DecRef& ref) {
   const int64_t begin = 2 * pg.coord.d;
   for (int s = 0; s < kSteps; ++s) {
     opt.zero_grad();
-    auto logits = dec->forward({.input_ids = ref.ids[s].narrow(0, begin, 2)});
+    auto logits = dec->forward(ids_input(ref.ids[s].narrow(0, begin, 2)));
     auto loss = dec->loss(logits, ref.targets[s].narrow(0, begin, 2));
     loss.backward();
     ddp.finish();

@@ -20,6 +20,13 @@
 namespace seller::dist {
 namespace {
 
+// A decoder input of token ids only (designated initializers would leave members unnamed).
+model::DecoderInput ids_input(const torch::Tensor& ids) {
+  model::DecoderInput in;
+  in.input_ids = ids;
+  return in;
+}
+
 constexpr double kLossTol = 1e-5, kGradTol = 1e-5, kParamTol = 1e-5;
 constexpr int kSteps = 3;
 constexpr int64_t kBatch = 4, kLen = 6;
@@ -55,7 +62,7 @@ Trace single_process() {
     t.ids.push_back(torch::randint(0, config().vocab_size, {kBatch, kLen}, gen, torch::kLong));
     t.targets.push_back(torch::randint(0, config().vocab_size, {kBatch, kLen}, gen, torch::kLong));
     opt.zero_grad();
-    auto loss = ce(dec->forward({.input_ids = t.ids.back()}), t.targets.back());
+    auto loss = ce(dec->forward(ids_input(t.ids.back())), t.targets.back());
     loss.backward();
     t.losses.push_back(loss.item<double>());
     t.norms.push_back(torch::nn::utils::clip_grad_norm_(dec->parameters(), kMaxNorm));
@@ -92,11 +99,13 @@ void data_parallel_case(const CommunicatorPtr& dp, const Trace& ref) {
   const int64_t local = kBatch / dp->size(), begin = local * dp->rank();
   for (int s = 0; s < kSteps; ++s) {
     opt.zero_grad();
-    auto loss = ce(dec->forward({.input_ids = ref.ids[s].narrow(0, begin, local)}),
+    auto loss = ce(dec->forward(ids_input(ref.ids[s].narrow(0, begin, local))),
                    ref.targets[s].narrow(0, begin, local));
     loss.backward();
     ddp.finish();
-    if (s == 0) EXPECT_GT(ddp.launched_during_backward(), 0) << "no overlap with backward";
+    if (s == 0) {
+      EXPECT_GT(ddp.launched_during_backward(), 0) << "no overlap with backward";
+    }
     auto mean_loss = loss.detach().reshape({1}).clone();
     dp->all_reduce(mean_loss, ReduceOp::kAvg);
     EXPECT_NEAR(mean_loss.item<double>(), ref.losses[s], kLossTol) << "step " << s;

@@ -61,7 +61,9 @@ Reference make_reference(const model::DecoderConfig& c, bool padded) {
     ref.targets.index_put_({1, torch::indexing::Slice(0, 2)}, -100);
   }
   torch::GradMode::set_enabled(true);
-  model::DecoderInput in{.input_ids = ref.ids, .attention_mask = ref.mask};
+  model::DecoderInput in;
+  in.input_ids = ref.ids;
+  in.attention_mask = ref.mask;
   auto logits = full->forward(in);
   auto loss = torch::nn::functional::cross_entropy(
       logits.view({-1, c.vocab_size}), ref.targets.view({-1}),
@@ -96,7 +98,9 @@ void tp_decoder_case(const CommunicatorPtr& tp, const model::DecoderConfig& c,
                      const Reference& ref) {
   TpDecoder dec(c, tp);
   dec->load_hf_state_dict_sliced(ref.state, tp->rank(), tp->size());
-  model::DecoderInput in{.input_ids = ref.ids, .attention_mask = ref.mask};
+  model::DecoderInput in;
+  in.input_ids = ref.ids;
+  in.attention_mask = ref.mask;
   auto local_logits = dec->forward(in);
   ASSERT_EQ(local_logits.size(-1), c.vocab_size / tp->size());
   auto logits = dec->gather_logits(local_logits);

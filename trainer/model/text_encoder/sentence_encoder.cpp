@@ -58,6 +58,7 @@ bool bool_key(const json& j, const char* key, const fs::path& file) {
 }  // namespace
 
 struct SentenceEncoder::Impl {
+  explicit Impl(text::WordPieceTokenizer t) : tokenizer(std::move(t)) {}
   text::WordPieceTokenizer tokenizer;
   BertModel bert{nullptr};
   torch::Device device = torch::kCPU;
@@ -99,7 +100,7 @@ SentenceEncoder SentenceEncoder::load(const fs::path& dir, torch::Device device)
     throw DataError(
         detail::concat(modules_file.string(), ": needs a Transformer and a Pooling module"));
 
-  auto impl = std::make_unique<Impl>(Impl{text::WordPieceTokenizer::from_folder(transformer_dir)});
+  auto impl = std::make_unique<Impl>(text::WordPieceTokenizer::from_folder(transformer_dir));
   impl->device = device;
   impl->normalize = normalize;
   impl->bert = load_bert_model(transformer_dir, device);
