@@ -89,6 +89,12 @@ class SlurmCluster : public ::testing::Test {
     return fs::exists(p) ? seller::testing::read_file(p) : "<no log at " + p.string() + ">";
   }
 
+  // Whether this build of seller has `seller train` (LibTorch found).
+  static bool seller_trains() {
+    return run_command(seller::testing::seller_binary() + " --version").output.find("torch=on") !=
+           std::string::npos;
+  }
+
   // A small prepared synthetic dataset for the training jobs, made once; "" on failure.
   static std::string dp_data() {
     static const std::string path = [] {
@@ -185,9 +191,7 @@ TEST_F(SlurmCluster, TrainTemplateRunsOneTaskPerSlot) {
 }
 
 TEST_F(SlurmCluster, TemplateTrainsDataParallelOnCpuRanks) {
-  if (seller::testing::run_command(seller::testing::seller_binary() + " --version")
-          .output.find("torch=on") == std::string::npos)
-    GTEST_SKIP() << "seller was built without LibTorch";
+  if (!seller_trains()) GTEST_SKIP() << "seller was built without LibTorch";
   const fs::path jobs = dir_->path() / "jobs";
   const auto bin = seller::testing::seller_binary();
   const std::string data = dp_data();
@@ -272,9 +276,7 @@ TEST_F(SlurmCluster, TemplateCheckpointsAndRequeuesOnUsr1) {
 // on 2 CPU ranks; the ranks save together and exit 143, the job is requeued, the second run
 // resumes by itself, and the final parameters equal an uninterrupted 2-rank run byte for byte.
 TEST_F(SlurmCluster, TrainingJobRequeuedOnUsr1ResumesByItself) {
-  if (seller::testing::run_command(seller::testing::seller_binary() + " --version")
-          .output.find("torch=on") == std::string::npos)
-    GTEST_SKIP() << "seller was built without LibTorch";
+  if (!seller_trains()) GTEST_SKIP() << "seller was built without LibTorch";
   const fs::path jobs = dir_->path() / "jobs";
   const auto bin = seller::testing::seller_binary();
   ASSERT_FALSE(dp_data().empty());

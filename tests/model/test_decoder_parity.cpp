@@ -208,6 +208,21 @@ TEST(Decoder, KvCacheDecodingEqualsFullForward) {
   EXPECT_EQ(cache.length, 10);
 }
 
+// A random 1-layer decoder (16 wide, 2 heads, 2 kv heads) for the generation tests.
+Decoder one_layer_decoder(int64_t vocab, uint64_t seed) {
+  DecoderConfig c;
+  c.vocab_size = vocab;
+  c.hidden_size = 16;
+  c.intermediate_size = 24;
+  c.num_layers = 1;
+  c.num_heads = 2;
+  c.num_kv_heads = 2;
+  c.head_dim = 8;
+  Decoder d(c);
+  init_decoder_weights(d, 0.5, seed);
+  return d;
+}
+
 // Greedy generation of stories260K by transformers.generate (the oracle) and by seller (batched
 // with padding), EOS = 2; `min_new` as transformers' min_new_tokens.
 void expect_greedy_like_transformers(const std::filesystem::path& model_dir, const std::string& py,
@@ -251,16 +266,7 @@ TEST(Generation, GreedyMatchesTransformersGenerate) {
 // than N.
 TEST(Generation, MinNewTokensMatchesTransformersAndHoldsBackEos) {
   {
-    DecoderConfig c;
-    c.vocab_size = 30;
-    c.hidden_size = 16;
-    c.intermediate_size = 24;
-    c.num_layers = 1;
-    c.num_heads = 2;
-    c.num_kv_heads = 2;
-    c.head_dim = 8;
-    Decoder d(c);
-    init_decoder_weights(d, 0.5, 5);
+    Decoder d = one_layer_decoder(30, 5);
     const std::vector<generate::GenerationRequest> reqs = {{{1, 2, 3}, {}}, {{4}, {}}};
     generate::SamplingOptions opt;
     opt.max_new_tokens = 8;
@@ -288,16 +294,7 @@ TEST(Generation, MinNewTokensMatchesTransformersAndHoldsBackEos) {
 }
 
 TEST(Generation, SamplingIsSeededAndBatchIndependent) {
-  DecoderConfig c;
-  c.vocab_size = 40;
-  c.hidden_size = 16;
-  c.intermediate_size = 24;
-  c.num_layers = 1;
-  c.num_heads = 2;
-  c.num_kv_heads = 2;
-  c.head_dim = 8;
-  Decoder d(c);
-  init_decoder_weights(d, 0.5, 11);
+  Decoder d = one_layer_decoder(40, 11);
   generate::SamplingOptions opt;
   opt.greedy = false;
   opt.temperature = 1.3;

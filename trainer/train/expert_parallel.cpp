@@ -105,7 +105,6 @@ void AdapterExpertParallel::unshard() {
       dst.copy_(local);  // the router is replicated
     }
   }
-  adapter->moe->to(layer_->router->parameters().front().device());
   adapter->restore_moe();
   layer_ = nullptr;
 }

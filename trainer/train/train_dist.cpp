@@ -144,9 +144,9 @@ void TrainDist::broadcast_parameters(const std::vector<torch::Tensor>& params) c
   if (!world_) return;
   torch::NoGradGuard no_grad;
   for (const auto& p : params) {
-    auto t = p.detach().contiguous();
+    auto t = p.detach().contiguous();  // shares p's storage unless p is not contiguous
     world_->broadcast(t, 0);
-    if (!t.is_same(p)) p.detach().copy_(t);
+    if (t.data_ptr() != p.data_ptr()) p.detach().copy_(t);
   }
 }
 
