@@ -141,17 +141,20 @@ int main(int argc, char** argv) {
   uint64_t loaded = 0;
   for (const auto& e : src.manifest().tensors) loaded += src.tensor(e.name).nbytes();
   const double load_s = secs(t);
-  // 5. torch.save / torch.load of the same state dict (read from our chunk file by safetensors).
+  // 5. torch.save / torch.load of the same state dict (read from our chunk file by safetensors
+  // onto the training device, so that torch.save also pays the device-to-host copy ours does).
   const std::string py_cmd =
       a.python +
       " -c \"import time,torch,os,sys\n"
       "from safetensors.torch import load_file\n"
-      "sd=load_file(sys.argv[1]); n=sum(t.numel()*t.element_size() for t in sd.values())\n"
+      "sd=load_file(sys.argv[1], device=sys.argv[3]); n=sum(t.numel()*t.element_size() for t in "
+      "sd.values())\n"
       "p=sys.argv[2]; t=time.perf_counter(); torch.save(sd,p)\n"
       "f=os.open(p,os.O_RDONLY); os.fsync(f); os.close(f); s=time.perf_counter()-t\n"
-      "t=time.perf_counter(); torch.load(p); l=time.perf_counter()-t\n"
+      "t=time.perf_counter(); torch.load(p, map_location=sys.argv[3]); l=time.perf_counter()-t\n"
       "print('torch.save %.2f GB/s (%.2f s), torch.load %.2f GB/s' % (n/s/1e9, s, n/l/1e9))\" " +
-      (dir / "rank-00000.safetensors").string() + " " + (fs::path(a.dir) / "sd.pt").string();
+      (dir / "rank-00000.safetensors").string() + " " + (fs::path(a.dir) / "sd.pt").string() + " " +
+      a.device;
   std::printf("machine: %s, %d threads, device %s\n", bench::cpu_model().c_str(),
               torch::get_num_threads(), a.device.c_str());
   std::printf(

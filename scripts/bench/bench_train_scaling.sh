@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Weak scaling of `seller train` on 1, 2 and 4 GPUs of one host: the same per-rank micro-batch
+# (train.batch_size) at every size, ranks started by mpirun, NCCL between them. Layouts:
+#   dp  data parallel (every rank a whole model);
+#   ep  the adapter's experts split over all ranks (train.expert_parallel = N);
+#   tp  the LLM split over all ranks (train.tensor_parallel = N; the data is then shared, so the
+#       global batch stays one micro-batch: the figure is strong scaling of the LLM).
+# Two model sizes: "main" (configs/main.yaml, ~1M parameters: launch-bound) and "llm170m" (the
+# same with a 12-layer, 1024-wide decoder and vocabulary 8000: compute-bound). Throughput is the
+# median examples/s of the progress windows in metrics.jsonl after the first (warm-up) window;
+# weak-scaling efficiency = examples/s at N / (N x examples/s at 1).
+# Usage: scripts/bench/bench_train_scaling.sh BUILD_DIR [layouts=dp,ep] [sizes=1,2,4] [models=main,llm170m]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:?build dir}
+layouts=${2:-dp,ep}
+sizes=${3:-1,2,4}
+models=${4:-main,llm170m}
+bin=$PWD/$build/seller
+out=${SELLER_RUN_DIR:-$PWD/runs/bench-scaling}
+# CPU smoke run: SELLER_BENCH_DEVICE=cpu SELLER_BENCH_STEPS=6 (autocast off, MPI between ranks).
+device=${SELLER_BENCH_DEVICE:-cuda}
+steps=${SELLER_BENCH_STEPS:-240}
+log_every=$(( steps / 12 > 0 ? steps / 12 : 1 ))
+autocast=bf16; [ "$device" = cpu ] && autocast=off
+rm -rf "$out"; mkdir -p "$out"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+lscpu | grep -m1 "Model name" || true
+"$bin" data generate --config configs/main.yaml --set synthetic.users=20000 \
+  --output "$out/s.jsonl.gz" > /dev/null
+"$bin" data prepare --config configs/main.yaml --format synthetic --input "$out/s.jsonl.gz" \
+  --output "$out/data" > /dev/null
+
+model_sets() {
+  case $1 in
+    main) echo "--set adapter.experts=8" ;;
+    llm170m) echo "--set adapter.experts=8 --set llm.vocab_size=8000 --set llm.hidden_size=1024 \
+--set llm.intermediate_size=4096 --set llm.layers=12 --set llm.heads=16 --set llm.kv_heads=4 \
+--set llm.head_dim=64 --set adapter.model_dim=256 --set adapter.expert_hidden=512" ;;
+  esac
+}
+
+median_eps() {  # median examples/s of the train windows after the first
+  python3 - "$1" <<'EOF'
+import json, statistics, sys
+v = [json.loads(l) for l in open(sys.argv[1])]
+eps = [e["examples_per_s"] for e in v if e.get("event") == "train"][1:]
+tps = [e["tokens_per_s"] for e in v if e.get("event") == "train"][1:]
+print(f"{statistics.median(eps):.1f} {statistics.median(tps):.0f} {len(eps)}")
+EOF
+}
+
+printf "%-8s %-7s %4s %12s %12s %8s %10s\n" model layout gpus "examples/s" "tokens/s" windows efficiency
+for model in ${models//,/ }; do
+  for layout in ${layouts//,/ }; do
+    base=""
+    for n in ${sizes//,/ }; do
+      name=$model-$layout-$n
+      par=""
+      [ "$layout" = ep ] && par="--set train.expert_parallel=$n"
+      [ "$layout" = tp ] && par="--set train.tensor_parallel=$n"
+      # shellcheck disable=SC2046
+      if ! timeout 400 mpirun --oversubscribe --bind-to none -np "$n" "$bin" train \
+          --config configs/main.yaml $(model_sets "$model") $par \
+          --set semantic.encoder=learned --set train.device=$device --set train.autocast=$autocast \
+          --set train.max_steps=$steps \
+          --set seller.max_train_examples=0 --set train.log_every=$log_every \
+          --set train.epochs=1 --set train.data="$out/data" --set run.output_dir="$out" \
+          --set run.name="$name" --set checkpoint.save_at_end=false > "$out/$name.log" 2>&1; then
+        echo "$name FAILED:"; tail -n 15 "$out/$name.log"; continue
+      fi
+      read -r eps tps windows < <(median_eps "$out/$name/metrics.jsonl")
+      [ "$n" = 1 ] && base=$eps
+      # tp shares one micro-batch among its ranks: report the speed-up over 1 GPU instead.
+      if [ "$layout" = tp ]; then
+        eff=$(python3 -c "print(f'x{$eps / $base:.2f}')" 2>/dev/null || echo -)
+      else
+        eff=$(python3 -c "print(f'{$eps / ($n * $base) * 100:.1f}%')" 2>/dev/null || echo -)
+      fi
+      printf "%-8s %-7s %4s %12s %12s %8s %10s\n" "$model" "$layout" "$n" "$eps" "$tps" "$windows" "$eff"
+    done
+  done
+done
