@@ -10,6 +10,9 @@
 # median examples/s of the progress windows in metrics.jsonl after the first (warm-up) window;
 # weak-scaling efficiency = examples/s at N / (N x examples/s at 1).
 # Usage: scripts/bench/bench_train_scaling.sh BUILD_DIR [layouts=dp,ep] [sizes=1,2,4] [models=main,llm170m]
+# (layouts may differ per model: "main=dp,ep;llm170m=dp,tp")
+# (layout dp-widepool: dp with OMP_NUM_THREADS = all cores on every rank, the behaviour before
+# seller train shared the cores out among a node's ranks.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?build dir}
@@ -27,7 +30,7 @@ rm -rf "$out"; mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 lscpu | grep -m1 "Model name" || true
-"$bin" data generate --config configs/main.yaml --set synthetic.users=20000 \
+"$bin" data generate --config configs/main.yaml --set synthetic.users=8000 \
   --output "$out/s.jsonl.gz" > /dev/null
 "$bin" data prepare --config configs/main.yaml --format synthetic --input "$out/s.jsonl.gz" \
   --output "$out/data" > /dev/null
@@ -51,34 +54,49 @@ print(f"{statistics.median(eps):.1f} {statistics.median(tps):.0f} {len(eps)}")
 EOF
 }
 
-printf "%-8s %-7s %4s %12s %12s %8s %10s\n" model layout gpus "examples/s" "tokens/s" windows efficiency
+run_one() {  # model layout gpus -> prints a table row; the 1-GPU run of a model is its base
+  local model=$1 layout=$2 n=$3 name=$1-$2-$3 par="" env=()
+  case $layout in
+    ep) par="--set train.expert_parallel=$n" ;;
+    tp) par="--set train.tensor_parallel=$n" ;;
+    # the pre-fix behaviour, for comparison: every rank's intra-op pool as wide as the node
+    dp-widepool) env=(-x OMP_NUM_THREADS="$(nproc)") ;;
+  esac
+  par="$par --set llm.vocab_multiple=64"  # the same vocabulary rows in every layout
+  # shellcheck disable=SC2046
+  if ! timeout 400 mpirun --oversubscribe --bind-to none "${env[@]}" -np "$n" "$bin" train \
+      --config configs/main.yaml $(model_sets "$model") $par \
+      --set semantic.encoder=learned --set train.device=$device --set train.autocast=$autocast \
+      --set train.max_steps=$steps --set seller.max_train_examples=40000 \
+      --set train.log_every=$log_every --set train.epochs=1 --set train.data="$out/data" \
+      --set run.output_dir="$out" --set run.name="$name" --set checkpoint.save_at_end=false \
+      > "$out/$name.log" 2>&1; then
+    echo "$name FAILED:"; tail -n 15 "$out/$name.log"; return
+  fi
+  local eps tps windows eff
+  read -r eps tps windows < <(median_eps "$out/$name/metrics.jsonl")
+  [ "$n" = 1 ] && base[$model]=$eps
+  # tp shares one micro-batch among its ranks: report the speed-up over 1 GPU instead.
+  if [ "$layout" = tp ]; then
+    eff=$(python3 -c "print(f'x{$eps / ${base[$model]}:.2f}')" 2>/dev/null || echo -)
+  else
+    eff=$(python3 -c "print(f'{$eps / ($n * ${base[$model]}) * 100:.1f}%')" 2>/dev/null || echo -)
+  fi
+  printf "%-8s %-12s %4s %12s %12s %8s %10s\n" "$model" "$layout" "$n" "$eps" "$tps" "$windows" "$eff"
+}
+
+declare -A base
+printf "%-8s %-12s %4s %12s %12s %8s %10s\n" model layout gpus "examples/s" "tokens/s" windows efficiency
 for model in ${models//,/ }; do
-  for layout in ${layouts//,/ }; do
-    base=""
+  run_one "$model" dp 1
+  # layouts: one list for every model, or per model as "main=dp,ep;llm170m=dp,tp"
+  mine=$layouts
+  if [[ $layouts == *=* ]]; then
+    mine=$(tr ';' '\n' <<< "$layouts" | sed -n "s/^$model=//p")
+  fi
+  for layout in ${mine//,/ }; do
     for n in ${sizes//,/ }; do
-      name=$model-$layout-$n
-      par=""
-      [ "$layout" = ep ] && par="--set train.expert_parallel=$n"
-      [ "$layout" = tp ] && par="--set train.tensor_parallel=$n"
-      # shellcheck disable=SC2046
-      if ! timeout 400 mpirun --oversubscribe --bind-to none -np "$n" "$bin" train \
-          --config configs/main.yaml $(model_sets "$model") $par \
-          --set semantic.encoder=learned --set train.device=$device --set train.autocast=$autocast \
-          --set train.max_steps=$steps \
-          --set seller.max_train_examples=0 --set train.log_every=$log_every \
-          --set train.epochs=1 --set train.data="$out/data" --set run.output_dir="$out" \
-          --set run.name="$name" --set checkpoint.save_at_end=false > "$out/$name.log" 2>&1; then
-        echo "$name FAILED:"; tail -n 15 "$out/$name.log"; continue
-      fi
-      read -r eps tps windows < <(median_eps "$out/$name/metrics.jsonl")
-      [ "$n" = 1 ] && base=$eps
-      # tp shares one micro-batch among its ranks: report the speed-up over 1 GPU instead.
-      if [ "$layout" = tp ]; then
-        eff=$(python3 -c "print(f'x{$eps / $base:.2f}')" 2>/dev/null || echo -)
-      else
-        eff=$(python3 -c "print(f'{$eps / ($n * $base) * 100:.1f}%')" 2>/dev/null || echo -)
-      fi
-      printf "%-8s %-7s %4s %12s %12s %8s %10s\n" "$model" "$layout" "$n" "$eps" "$tps" "$windows" "$eff"
+      [ "$n" = 1 ] || run_one "$model" "$layout" "$n"
     done
   done
 done

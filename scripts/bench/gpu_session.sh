@@ -22,7 +22,7 @@ targets=(seller)
 [[ $parts == *nccl* ]] && targets+=(test_nccl_comm test_nccl_parallel)
 [[ $parts == *a2a* ]] && targets+=(bench_collectives)
 [[ $parts == *ckpt* ]] && targets+=(bench_checkpoint)
-[[ $parts == *tptrain* ]] && targets+=(test_train_tp_gpu)
+[[ $parts == *tptrain* ]] && targets+=(test_train_layouts_gpu)
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" > "$out/build.log" 2>&1 ||
   { grep -m 20 -B2 -A8 "error" "$out/build.log"; exit 1; }
 echo "build seconds: $(( $(date +%s) - start ))"
@@ -43,10 +43,10 @@ for part in ${parts//,/ }; do
       timeout 300 "$build/bench/bench_checkpoint" --hidden 2048 --layers 16 --device cuda \
         --tokens 512 --steps 6 --python python3 --dir /tmp/seller-bench-ckpt ;;
     scaling)
-      timeout 500 scripts/bench/bench_train_scaling.sh "$build" "${SCALING_LAYOUTS:-dp,ep}" 1,2,4 \
-        "${SCALING_MODELS:-main,llm170m}" ;;
+      timeout 500 scripts/bench/bench_train_scaling.sh "$build" "${SCALING_LAYOUTS:-dp,ep}" \
+        "${SCALING_SIZES:-1,2,4}" "${SCALING_MODELS:-main,llm170m}" ;;
     tptrain)
-      timeout 200 "$build/tests/test_train_tp_gpu" 2>&1 | tail -n 30 ;;
+      timeout 300 "$build/tests/test_train_layouts_gpu" 2>&1 | grep -E "MAXDIFF|OK|FAILED|PASSED|SKIP|rror|Failure|Expected" ;;
   esac 2>&1 | tee "$out/$part.txt"
   echo "($part: $(( $(date +%s) - t )) s)"
 done

@@ -30,8 +30,8 @@ void DataConfig::validate(Validator& check) const {
                 "valid_fraction + test_fraction must leave room for training (< 1)");
   check.require(min_user_interactions >= 1, "min_user_interactions", min_user_interactions,
                 "must be >= 1");
-  check.require(sort_memory_mb >= 1 && sort_memory_mb <= 1 << 20, "sort_memory_mb",
-                sort_memory_mb, "must be in [1, 1048576]");
+  check.require(sort_memory_mb >= 1 && sort_memory_mb <= 1 << 20, "sort_memory_mb", sort_memory_mb,
+                "must be in [1, 1048576]");
   check.require(shard_mb >= 1 && shard_mb <= 1 << 20, "shard_mb", shard_mb,
                 "must be in [1, 1048576]");
 }
@@ -79,6 +79,9 @@ void LlmConfig::visit(FieldVisitor& v) {
   v.choice("init", init, {"scratch", "hf"}, "scratch: sizes below; hf: load llm.hf_dir");
   v.field("hf_dir", hf_dir, "Hugging Face model folder (init = hf)");
   v.field("vocab_size", vocab_size, "vocabulary size (the tokenizer's)");
+  v.field("vocab_multiple", vocab_multiple,
+          "init = scratch: the decoder's vocabulary rounded up to a multiple of this (tensor "
+          "parallelism needs a multiple of train.tensor_parallel; 64 suits GPU kernels)");
   v.field("hidden_size", hidden_size, "model width");
   v.field("intermediate_size", intermediate_size, "SwiGLU hidden width");
   v.field("layers", layers, "decoder layers");
@@ -96,15 +99,21 @@ void LlmConfig::visit(FieldVisitor& v) {
 }
 
 void LlmConfig::validate(Validator& check) const {
-  check.require(init != "hf" || !hf_dir.empty(), "hf_dir", hf_dir, "must be set when llm.init = hf");
+  check.require(init != "hf" || !hf_dir.empty(), "hf_dir", hf_dir,
+                "must be set when llm.init = hf");
   for (auto [name, value] : {std::pair<const char*, int64_t>{"vocab_size", vocab_size},
-                             {"hidden_size", hidden_size}, {"intermediate_size", intermediate_size},
-                             {"layers", layers}, {"heads", heads}, {"kv_heads", kv_heads},
-                             {"head_dim", head_dim}, {"max_positions", max_positions}})
+                             {"hidden_size", hidden_size},
+                             {"intermediate_size", intermediate_size},
+                             {"layers", layers},
+                             {"heads", heads},
+                             {"kv_heads", kv_heads},
+                             {"head_dim", head_dim},
+                             {"max_positions", max_positions}})
     check.require(value >= 1, name, value, "must be >= 1");
   check.require(kv_heads >= 1 && heads % std::max<int64_t>(kv_heads, 1) == 0, "kv_heads", kv_heads,
                 "must divide llm.heads");
   check.require(head_dim % 2 == 0, "head_dim", head_dim, "must be even (rotary pairs)");
+  check.require(vocab_multiple >= 1, "vocab_multiple", vocab_multiple, "must be >= 1");
   check.require(rope_theta > 0, "rope_theta", rope_theta, "must be > 0");
   check.require(rms_norm_eps > 0, "rms_norm_eps", rms_norm_eps, "must be > 0");
   check.require(init_std > 0, "init_std", init_std, "must be > 0");
@@ -185,6 +194,9 @@ void TrainConfig::visit(FieldVisitor& v) {
   v.field("expert_parallel", expert_parallel,
           "task = seller, adapter.kind = moe: ranks per expert-parallel group (divides the ranks "
           "and adapter.experts)");
+  v.field("tensor_parallel", tensor_parallel,
+          "task = seller: ranks per tensor-parallel group of the LLM (divides the ranks and the "
+          "LLM's heads, kv_heads, intermediate_size and vocab_size; llm_mode full or frozen)");
 }
 
 void TrainConfig::validate(Validator& check) const {
@@ -201,6 +213,7 @@ void TrainConfig::validate(Validator& check) const {
   check.require(log_every >= 1, "log_every", log_every, "must be >= 1");
   check.require(max_steps >= 0, "max_steps", max_steps, "must be >= 0 (0 = by epochs)");
   check.require(expert_parallel >= 1, "expert_parallel", expert_parallel, "must be >= 1");
+  check.require(tensor_parallel >= 1, "tensor_parallel", tensor_parallel, "must be >= 1");
   const bool device_ok = device == "auto" || device == "cpu" || device == "cuda" ||
                          (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
                           device.find_first_not_of("0123456789", 5) == std::string::npos);
@@ -241,9 +254,17 @@ void Config::validate(Validator& check) const {
   check.require(seed >= 0, "seed", seed, "must be >= 0");
   check.require(task != "sasrec" || !train.data.empty(), "train.data", train.data,
                 "must name a prepared dataset folder when task = sasrec");
-  check.require(task != "seller" || seller.llm_mode == "full" || llm.init == "hf", "seller.llm_mode",
-                seller.llm_mode,
-                "needs llm.init = hf (a frozen or LoRA-tuned LLM must start from pretrained weights)");
+  check.require(
+      task != "seller" || seller.llm_mode == "full" || llm.init == "hf", "seller.llm_mode",
+      seller.llm_mode,
+      "needs llm.init = hf (a frozen or LoRA-tuned LLM must start from pretrained weights)");
+  check.require(train.tensor_parallel == 1 || seller.llm_mode != "lora", "train.tensor_parallel",
+                train.tensor_parallel,
+                "needs seller.llm_mode full or frozen: LoRA has no tensor-parallel form");
+  check.require(train.tensor_parallel == 1 || train.expert_parallel == 1, "train.tensor_parallel",
+                train.tensor_parallel,
+                "with train.expert_parallel > 1: seller train splits either the LLM or the "
+                "adapter's experts, not both (set one of them to 1)");
 }
 
 }  // namespace seller::core

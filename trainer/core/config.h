@@ -60,6 +60,7 @@ struct LlmConfig : ConfigSection {
   std::string init = "scratch";  // scratch | hf
   std::string hf_dir;            // init = hf: the Hugging Face model folder
   int64_t vocab_size = 8192;
+  int64_t vocab_multiple = 1;  // scratch: vocabulary rounded up to a multiple of this
   int64_t hidden_size = 256;
   int64_t intermediate_size = 688;
   int64_t layers = 4;
@@ -144,6 +145,7 @@ struct TrainConfig : ConfigSection {
   // Expert parallel inside the data-parallel ranks (task = seller, adapter.kind = moe): the
   // adapter's experts are spread over groups of this many ranks (all-to-all between them).
   int64_t expert_parallel = 1;
+  int64_t tensor_parallel = 1;
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

@@ -106,19 +106,25 @@ SellerLosses SellerModelImpl::losses(const SellerBatch& b, const SellerLossWeigh
   if (w.explanation > 0) {
     const int64_t k = enc.prompts.size(1);
     const int64_t l = b.input_ids.size(1);
-    auto embeds = torch::cat(
-        {enc.prompts.to(llm->embed_tokens->weight.scalar_type()), llm->embed(b.input_ids)}, 1);
+    const bool replaced = llm_replaced();
+    const auto dtype = replaced ? llm_path_.dtype : llm->embed_tokens->weight.scalar_type();
+    auto text = replaced ? llm_path_.embed(b.input_ids) : llm->embed(b.input_ids);
+    auto embeds = torch::cat({enc.prompts.to(dtype), text}, 1);
     auto mask =
         torch::cat({torch::ones({b.input_ids.size(0), k}, b.text_mask.options()), b.text_mask}, 1);
     DecoderInput in;
     in.inputs_embeds = embeds;
     in.attention_mask = mask;
-    auto hidden = llm->hidden_states(in).narrow(1, k - 1, l);
+    auto hidden =
+        (replaced ? llm_path_.hidden_states(in) : llm->hidden_states(in)).narrow(1, k - 1, l);
     const auto valid = b.labels.ne(-100);
     out.explanation_tokens = valid.sum().item<int64_t>();
     if (out.explanation_tokens > 0) {
-      const auto logits = llm->logits(hidden.index({valid})).to(torch::kFloat32);
-      out.explanation = torch::nn::functional::cross_entropy(logits, b.labels.index({valid}));
+      const auto h = hidden.index({valid});
+      const auto labels = b.labels.index({valid});
+      out.explanation = replaced ? llm_path_.token_loss(h, labels)
+                                 : torch::nn::functional::cross_entropy(
+                                       llm->logits(h).to(torch::kFloat32), labels);
     } else {
       out.explanation = zero;
     }
@@ -141,6 +147,19 @@ SellerLosses SellerModelImpl::losses(const SellerBatch& b, const SellerLossWeigh
       w.explanation * out.explanation + w.item * out.item + w.rating * out.rating + w.moe * out.moe;
   out.stats = std::move(enc.stats);
   return out;
+}
+
+void SellerModelImpl::replace_llm(std::shared_ptr<torch::nn::Module> layer, LlmPath path) {
+  SELLER_CHECK(path.embed && path.hidden_states && path.token_loss,
+               "replace_llm needs all three LLM operations");
+  replace_module("llm", std::move(layer));
+  llm_path_ = std::move(path);
+}
+
+void SellerModelImpl::restore_llm() {
+  if (!llm_replaced()) return;
+  replace_module("llm", llm.ptr());
+  llm_path_ = LlmPath{};
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> SellerModelImpl::non_llm_parameters() {

@@ -21,6 +21,8 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 
 #include "trainer/model/llm/decoder.h"
 #include "trainer/model/moe/adapter.h"
@@ -69,6 +71,16 @@ struct SellerLossWeights {
   double explanation = 1.0, item = 1.0, rating = 0.1, moe = 1.0;
 };
 
+// The three operations of the LLM that the SELLER model uses; a tensor-parallel run swaps in its
+// own (SellerModelImpl::replace_llm), as the adapter swaps its MoE layer.
+struct LlmPath {
+  std::function<torch::Tensor(const torch::Tensor&)> embed;         // ids -> [..., hidden]
+  std::function<torch::Tensor(const DecoderInput&)> hidden_states;  // -> [B, T, hidden]
+  // hidden [N, hidden] of the labelled positions, labels [N] -> mean cross-entropy (float32)
+  std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> token_loss;
+  torch::ScalarType dtype = torch::kFloat32;  // of the token embeddings (the prompts' dtype)
+};
+
 class SellerModelImpl : public torch::nn::Module {
  public:
   // item_text: [num_items, D] float text embeddings (ignored when learned_item_dim > 0).
@@ -88,6 +100,13 @@ class SellerModelImpl : public torch::nn::Module {
   const SellerModelOptions& options() const { return options_; }
   int64_t num_items() const { return num_items_; }
 
+  // Replaces the LLM by another implementation of the same operations (the tensor-parallel
+  // dist::TpDecoder): `layer` is registered as "llm" in its place, so parameter names stay
+  // "llm....", and `llm` keeps the single-process decoder. restore_llm() puts that one back.
+  void replace_llm(std::shared_ptr<torch::nn::Module> layer, LlmPath path);
+  void restore_llm();
+  bool llm_replaced() const { return static_cast<bool>(llm_path_.embed); }
+
   Sasrec sasrec{nullptr};
   SoftPromptAdapter adapter{nullptr};
   Decoder llm{nullptr};
@@ -98,6 +117,7 @@ class SellerModelImpl : public torch::nn::Module {
  private:
   SellerModelOptions options_;
   int64_t num_items_ = 0;
+  LlmPath llm_path_;  // empty: the single-process `llm`
 };
 TORCH_MODULE(SellerModel);
 

@@ -93,11 +93,14 @@ LoopState LoopState::from_json(const nlohmann::json& j, const std::string& sourc
 
 std::string resume_identity_yaml(const core::Config& cfg, int64_t ranks) {
   core::Config id = cfg;
-  id.train.batch_size = cfg.train.batch_size * cfg.train.grad_accum * ranks;
+  // The ranks of a tensor-parallel group share their rows: the data shards are ranks / tp.
+  const int64_t shards = ranks / std::max<int64_t>(1, cfg.train.tensor_parallel);
+  id.train.batch_size = cfg.train.batch_size * cfg.train.grad_accum * std::max<int64_t>(1, shards);
   id.train.grad_accum = 1;
   id.train.device = core::TrainConfig{}.device;
   id.train.dist_backend = core::TrainConfig{}.dist_backend;
   id.train.expert_parallel = core::TrainConfig{}.expert_parallel;
+  id.train.tensor_parallel = core::TrainConfig{}.tensor_parallel;
   id.train.log_every = core::TrainConfig{}.log_every;
   id.run = core::RunConfig{};
   id.checkpoint = core::CheckpointConfig{};

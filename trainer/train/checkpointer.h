@@ -8,10 +8,11 @@
 // A checkpoint whose config hash differs from this run's config, or whose tensors do not match
 // the model, is an error naming its manifest: resuming it would silently train another model.
 // The hash covers resume_identity_yaml(): the config without what may change between a run and
-// its resumption (train.device, train.dist_backend, train.expert_parallel, train.log_every,
-// run.*, checkpoint.*), and
-// with train.batch_size x train.grad_accum x ranks in place of the three (the global batch), so
-// a run saved by 2 ranks resumes on 1 process with grad_accum doubled, or on 4 ranks.
+// its resumption (train.device, train.dist_backend, train.expert_parallel,
+// train.tensor_parallel, train.log_every, run.*, checkpoint.*), and with train.batch_size x
+// train.grad_accum x data shards (ranks / tensor_parallel) in place of the batch keys (the
+// global batch), so a run saved by 2 ranks resumes on 1 process with grad_accum doubled, on 4
+// ranks, or with another tensor-parallel size.
 //
 // Stop signals: SIGTERM and SIGUSR1 (what Slurm sends before a time limit or preemption) only set
 // a flag; the loop finishes its optimizer step, saves synchronously and returns with

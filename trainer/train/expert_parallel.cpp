@@ -79,7 +79,7 @@ ShardPlan AdapterExpertParallel::plan() const {
   const int64_t rows = experts_ / ep_, row0 = groups_.coord.e * rows, global = experts_;
   const bool writes_experts = groups_.coord.d == 0, writes_dense = dist_.is_main();
   plan.shard = [row0, global](const std::string& n) {
-    return is_expert(n) ? RowShard{row0, global} : RowShard{};
+    return is_expert(n) ? TensorShard{row0, global} : TensorShard{};
   };
   plan.writes = [writes_experts, writes_dense](const std::string& n) {
     return is_expert(n) ? writes_experts : writes_dense;

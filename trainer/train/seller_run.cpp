@@ -84,6 +84,14 @@ torch::Tensor load_item_text(const core::Config& cfg, const data::Dataset& ds,
   return model::item_text_embeddings(ds, encoder, cache, log);
 }
 
+// A scratch decoder's vocabulary: the tokenizer's, rounded up to llm.vocab_multiple (the extra
+// rows are never an input or a target; the word tokenizer skips such ids when decoding).
+namespace {
+int64_t padded_vocab(int64_t tokenizer_vocab, int64_t multiple) {
+  return (tokenizer_vocab + multiple - 1) / multiple * multiple;
+}
+}  // namespace
+
 SellerRun build_seller_run(const core::Config& cfg, const data::Dataset& ds,
                            const data::ExplainSplits& examples, torch::Device device,
                            std::ostream* log) {
@@ -98,7 +106,7 @@ SellerRun build_seller_run(const core::Config& cfg, const data::Dataset& ds,
       texts.push_back(render_prompt(cfg.seller.prompt_template, ds, e));
     }
     auto words = text::WordTokenizer::build(texts, llm.vocab_size, cfg.seller.word_vocab_min_count);
-    llm.vocab_size = words.vocab_size();
+    llm.vocab_size = padded_vocab(words.vocab_size(), llm.vocab_multiple);
     run.tokenizer = std::make_unique<text::WordTokenizer>(std::move(words));
   } else {
     run.tokenizer = load_hf_tokenizer(cfg);
@@ -142,7 +150,7 @@ SellerRun load_seller_run(const std::filesystem::path& run_dir, core::Config& cf
   core::LlmConfig llm = cfg.llm;
   if (llm.init == "scratch") {
     auto words = text::WordTokenizer::load(run_dir / "vocab.words");
-    llm.vocab_size = words.vocab_size();
+    llm.vocab_size = padded_vocab(words.vocab_size(), llm.vocab_multiple);
     run.tokenizer = std::make_unique<text::WordTokenizer>(std::move(words));
   } else {
     run.tokenizer = load_hf_tokenizer(cfg);

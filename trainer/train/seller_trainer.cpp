@@ -14,9 +14,9 @@
 #include "trainer/core/error.h"
 #include "trainer/data/synthetic/prng.h"
 #include "trainer/train/checkpointer.h"
-#include "trainer/train/expert_parallel.h"
 #include "trainer/train/lr_schedule.h"
 #include "trainer/train/metrics_log.h"
+#include "trainer/train/model_parallel.h"
 #include "trainer/train/sasrec_trainer.h"
 #include "trainer/train/train_progress.h"
 
@@ -80,9 +80,9 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
   const auto weights = loss_weights(cfg.seller);
 
   // Data parallel: the same initial weights everywhere (then each rank takes its experts when the
-  // adapter is expert-parallel; expert_parallel.h).
+  // adapter is expert-parallel, or its slices when the LLM is tensor-parallel; model_parallel.h).
   if (dist.enabled()) dist.broadcast_parameters(model->parameters());
-  AdapterExpertParallel ep(model, cfg, dist, device, progress);
+  ModelParallel mp(model, cfg, dist, device, progress);
 
   // AdamW with weight decay on matrices only.
   std::vector<torch::Tensor> decay, no_decay;
@@ -104,14 +104,17 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
 
   // Gradients averaged in buckets during backward (dist/ddp/ddp.h), and each rank its own
   // dropout stream.
-  const auto ddp = ep.make_ddp(named);
+  const auto ddp = mp.make_ddp(named);
   if (dist.enabled() && !dist.is_main())
     torch::manual_seed(static_cast<uint64_t>(tc.seed) +
                        1000003ULL * static_cast<uint64_t>(dist.rank()));
 
   const auto n = examples.train.size();
   const auto B = static_cast<size_t>(tc.batch_size);
-  const size_t G = B * static_cast<size_t>(dist.size());  // rows of a global micro-batch
+  // Rows of a global micro-batch: one micro-batch per data shard (the ranks of a tensor-parallel
+  // group share theirs).
+  const auto shards = static_cast<size_t>(mp.data_shards());
+  const size_t G = B * shards;
   const int64_t micro_per_epoch = static_cast<int64_t>((n + G - 1) / G);
   const int64_t steps_per_epoch = (micro_per_epoch + tc.grad_accum - 1) / tc.grad_accum;
   int64_t total_steps = tc.epochs * steps_per_epoch;
@@ -148,7 +151,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
 
   // Resume (checkpointer.h): the loop state, weights, optimizer, best weights and RNG of the
   // newest good checkpoint; the loop below then continues from its data cursor.
-  SellerCheckpointer ckpt(cfg, config_yaml, run_dir, progress, &dist, ep.layout(), ep.plan());
+  SellerCheckpointer ckpt(cfg, config_yaml, run_dir, progress, &dist, mp.layout(), mp.plan());
   StopSignals signals;
   LoopState loop;
   loop.total_steps = total_steps;
@@ -190,7 +193,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       // runs a zero-weight step on the batch's first row, so that it joins every collective.
       const size_t from = static_cast<size_t>(m) * G;
       const size_t global_rows = std::min(G, n - from);
-      const auto [lo, hi] = dist.slice(global_rows);
+      const auto [lo, hi] = TrainDist::slice(global_rows, mp.data_shard(), mp.data_shards());
       const size_t take = hi > lo ? hi - lo : 1;
       const std::span<const size_t> rows(order.data() + from + (hi > lo ? lo : 0), take);
       // Row weight (train_dist.h): this rank's rows over the rows of the whole optimizer step,
@@ -198,7 +201,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       const int64_t step_first = m - m % tc.grad_accum;
       const size_t step_rows = std::min(n, static_cast<size_t>(step_first + tc.grad_accum) * G) -
                                static_cast<size_t>(step_first) * G;
-      const double share = static_cast<double>(hi - lo) * static_cast<double>(dist.size()) /
+      const double share = static_cast<double>(hi - lo) * static_cast<double>(shards) /
                            static_cast<double>(step_rows);
       const bool boundary = (m + 1) % tc.grad_accum == 0 || m + 1 == micro_per_epoch;
       if (ddp) ddp->set_sync(boundary);
@@ -209,7 +212,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
         l = model->losses(batch, weights);
       }
       (l.total * share).backward();
-      if (hi > lo) {
+      if (hi > lo && mp.counts_rows()) {
         win.total += l.total.item<double>();
         win.expl += l.explanation.item<double>();
         win.item += l.item.item<double>();
@@ -232,7 +235,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       const double lr = scheduled_lr(tc, loop.step, total_steps);
       for (auto& g : opt.param_groups())
         static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-      if (tc.clip > 0) ep.clip(named, tc.clip);
+      if (tc.clip > 0) mp.clip(named, tc.clip);
       opt.step();
       opt.zero_grad();
       const int64_t step = ++loop.step;
@@ -320,7 +323,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
     auto ps = model->parameters();
     for (size_t i = 0; i < ps.size(); ++i) ps[i].copy_(best_state[i]);
   }
-  ep.unshard();           // every rank now holds the whole model (experts gathered)
+  mp.unshard();           // every rank now holds the whole model (experts, slices gathered)
   if (!dist.is_main()) {  // rank 0 evaluates the test pairs and writes the run folder
     ckpt.finish();
     result.seconds = since(t0);

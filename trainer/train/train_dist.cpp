@@ -1,6 +1,9 @@
 // The data-parallel context of a training process (train_dist.h).
 #include "trainer/train/train_dist.h"
 
+#include <cstdlib>
+#include <thread>
+
 #include <algorithm>
 
 #include "trainer/core/error.h"
@@ -86,9 +89,21 @@ std::unique_ptr<TrainDist> TrainDist::from_env(const std::string& backend, torch
 #endif
   }
   d->comm_device_ = device;
+  // Several ranks on one node would each start an intra-op pool as wide as the node: their
+  // spinning threads then steal the cores the others' host work needs (measured on 4 x H200:
+  // 79% weak-scaling efficiency at 4 ranks). Share the cores out, as torchrun does, unless the
+  // user chose with OMP_NUM_THREADS.
+  int threads = 0;
+  if (std::getenv("OMP_NUM_THREADS") == nullptr && d->info_.local_world_size > 1) {
+    const auto cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::max(1, cores / d->info_.local_world_size);
+    torch::set_num_threads(threads);
+  }
   if (progress && d->is_main())
     *progress << "data parallel: " << d->info_.world_size << " ranks over " << chosen << " ("
-              << d->info_.describe() << ")\n";
+              << d->info_.describe() << ")"
+              << (threads > 0 ? detail::concat("; ", threads, " CPU threads per rank") : "")
+              << "\n";
   return d;
 }
 
@@ -105,9 +120,9 @@ std::string TrainDist::describe() const {
   return info_.describe() + (enabled() ? ", backend " + backend_ : "");
 }
 
-std::pair<size_t, size_t> TrainDist::slice(size_t rows) const {
-  const auto n = static_cast<size_t>(size());
-  const auto r = static_cast<size_t>(rank());
+std::pair<size_t, size_t> TrainDist::slice(size_t rows, int64_t shard, int64_t shards) {
+  const auto n = static_cast<size_t>(shards);
+  const auto r = static_cast<size_t>(shard);
   const size_t base = rows / n, extra = rows % n;
   const size_t begin = r * base + std::min(r, extra);
   return {begin, begin + base + (r < extra ? 1 : 0)};

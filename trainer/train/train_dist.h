@@ -59,7 +59,9 @@ class TrainDist {
   std::string describe() const;  // "rank 1/4 (local 1/2) from mpi, backend mpi"
 
   // This rank's share [begin, end) of a global micro-batch of `rows` rows.
-  std::pair<size_t, size_t> slice(size_t rows) const;
+  std::pair<size_t, size_t> slice(size_t rows) const { return slice(rows, rank(), size()); }
+  // Shard `shard` of `shards` (contiguous, the first rows % shards shards one row longer).
+  static std::pair<size_t, size_t> slice(size_t rows, int64_t shard, int64_t shards);
   // In place: the sum over ranks of each value.
   void sum(std::vector<double>& values) const;
   void sum(std::vector<int64_t>& values) const;

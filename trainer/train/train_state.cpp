@@ -55,7 +55,7 @@ torch::ScalarType torch_dtype(io::DType t) {
   throw FormatError(detail::concat("checkpoint dtype ", io::dtype_name(t), " has no torch type"));
 }
 
-void Snapshot::add(const std::string& name, const torch::Tensor& t, const RowShard& shard) {
+void Snapshot::add(const std::string& name, const torch::Tensor& t, const TensorShard& shard) {
   const auto src = t.detach();
   torch::Tensor host;
   if (src.is_cuda()) {  // pinned, so the copy is a DMA that overlaps with the next ones
@@ -70,12 +70,13 @@ void Snapshot::add(const std::string& name, const torch::Tensor& t, const RowSha
   c.dtype = model::io_dtype(host.scalar_type(), name);
   c.global_shape = dims(host);
   c.box = {std::vector<int64_t>(c.global_shape.size(), 0), c.global_shape};
-  if (shard.global_rows >= 0) {
-    SELLER_CHECK(!c.global_shape.empty() && shard.row0 + c.global_shape[0] <= shard.global_rows,
-                 name, ": rows ", shard.row0, "+", c.global_shape.empty() ? 0 : c.global_shape[0],
-                 " outside ", shard.global_rows);
-    c.global_shape[0] = shard.global_rows;
-    c.box.offset[0] = shard.row0;
+  if (shard.global >= 0) {
+    const auto d = static_cast<size_t>(shard.dim);
+    SELLER_CHECK(d < c.global_shape.size() && shard.start + c.global_shape[d] <= shard.global, name,
+                 ": dim ", shard.dim, " range ", shard.start, "+",
+                 d < c.global_shape.size() ? c.global_shape[d] : 0, " outside ", shard.global);
+    c.global_shape[d] = shard.global;
+    c.box.offset[d] = shard.start;
   }
   c.bytes = {static_cast<const std::byte*>(host.data_ptr()), host.nbytes()};
   c.owner = std::make_shared<torch::Tensor>(host);
@@ -147,14 +148,14 @@ torch::Tensor CheckpointSource::tensor(const std::string& name) {
   return out;
 }
 
-torch::Tensor CheckpointSource::tensor(const std::string& name, const RowShard& shard,
+torch::Tensor CheckpointSource::tensor(const std::string& name, const TensorShard& shard,
                                        const std::vector<int64_t>& local) {
-  if (shard.global_rows < 0) return tensor(name);
+  if (shard.global < 0) return tensor(name);
   const auto* t = manifest_.find(name);
   SELLER_THROW_IF_NOT(t != nullptr, FormatError, (dir_ / ckpt::kManifestName).string(),
                       ": has no tensor '", name, "'");
   std::vector<int64_t> offset(local.size(), 0);
-  offset[0] = shard.row0;
+  offset.at(static_cast<size_t>(shard.dim)) = shard.start;
   auto out = torch::empty(local, torch::TensorOptions().dtype(torch_dtype(t->dtype)));
   reader_.read(*t, {offset, local}, {static_cast<std::byte*>(out.data_ptr()), out.nbytes()});
   return out;
@@ -168,8 +169,8 @@ void CheckpointSource::load_into(const std::string& prefix, const NamedTensors& 
     wanted.insert(prefix + n);
     const auto* t = manifest_.find(prefix + n);
     auto global = dims(dst);
-    if (const auto sh = plan.of(n); sh.global_rows >= 0 && !global.empty())
-      global[0] = sh.global_rows;
+    if (const auto sh = plan.of(n); sh.global >= 0 && static_cast<size_t>(sh.dim) < global.size())
+      global[static_cast<size_t>(sh.dim)] = sh.global;
     if (!t)
       problems << "\n  missing: " << prefix << n;
     else if (t->shape != global)

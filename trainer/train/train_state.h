@@ -11,13 +11,14 @@
 //   rng/cuda<i>                   uint8 [world, bytes]: rank r's generator of CUDA device i
 // AdamW's per-parameter step counts, the learning rates and everything scalar live in the
 // manifest's train_state JSON (trainer/train/seller_trainer.cpp fills it).
-// Sharded parameters (the adapter's experts under expert parallelism): a ShardPlan says which
-// rows (dim 0) of the global tensor a rank's parameter holds and which ranks write which
-// tensors; chunks then cover their rows of the global shape, and loading reads only the rows a
-// rank holds, so a checkpoint moves between layouts (1 process <-> expert-parallel ranks).
-// Invariants: a snapshot never aliases live training memory (it is a copy, pinned on CUDA and
-// synchronised before the snapshot returns), so the background writer may run while training
-// changes the weights; restoring checks every name and shape and names the checkpoint folder.
+// Sharded parameters (the adapter's experts under expert parallelism, the LLM's slices under
+// tensor parallelism): a ShardPlan says which rows or columns of the global tensor a rank's
+// parameter holds and which ranks write which tensors; chunks then cover their rows of the global
+// shape, and loading reads only the rows a rank holds, so a checkpoint moves between layouts (1
+// process <-> expert-parallel ranks). Invariants: a snapshot never aliases live training memory (it
+// is a copy, pinned on CUDA and synchronised before the snapshot returns), so the background writer
+// may run while training changes the weights; restoring checks every name and shape and names the
+// checkpoint folder.
 #pragma once
 
 #include <torch/torch.h>
@@ -37,25 +38,28 @@ namespace seller::train {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
-// Rows [row0, row0 + local rows) of a global tensor of global_rows rows; global_rows < 0: whole.
-struct RowShard {
-  int64_t row0 = 0;
-  int64_t global_rows = -1;
+// The slice [start, start + local size) along dimension `dim` of a global tensor whose size
+// along it is `global` (global < 0: the whole tensor). Expert shards cut rows (dim 0), tensor-
+// parallel slices of the LLM rows or columns (dim 1: o_proj, down_proj).
+struct TensorShard {
+  int64_t start = 0;
+  int64_t global = -1;
+  int64_t dim = 0;
 };
 
 // By parameter name (no prefix): its shard on this rank, and whether this rank writes it. The
 // default plan: every tensor whole, every tensor written (one rank).
 struct ShardPlan {
-  std::function<RowShard(const std::string&)> shard;
+  std::function<TensorShard(const std::string&)> shard;
   std::function<bool(const std::string&)> writes;
-  RowShard of(const std::string& name) const { return shard ? shard(name) : RowShard{}; }
+  TensorShard of(const std::string& name) const { return shard ? shard(name) : TensorShard{}; }
   bool write(const std::string& name) const { return !writes || writes(name); }
 };
 
 // Host snapshot of tensors for a single-rank layout (each chunk = the whole tensor).
 class Snapshot {
  public:
-  void add(const std::string& name, const torch::Tensor& t, const RowShard& shard = {});
+  void add(const std::string& name, const torch::Tensor& t, const TensorShard& shard = {});
   // The tensors the plan says this rank writes, each at its shard.
   void add_all(const std::string& prefix, const NamedTensors& named, const ShardPlan& plan = {});
   // AdamW moments under optim/ (those the plan says this rank writes); every parameter's step
@@ -84,7 +88,7 @@ class CheckpointSource {
   bool has(const std::string& name) const { return manifest_.find(name) != nullptr; }
   torch::Tensor tensor(const std::string& name);  // CPU, global shape
   // CPU, the rows `shard` names of a tensor whose local shape is `local` (whole when unsharded).
-  torch::Tensor tensor(const std::string& name, const RowShard& shard,
+  torch::Tensor tensor(const std::string& name, const TensorShard& shard,
                        const std::vector<int64_t>& local);
   // Copies prefix+name (its shard per the plan) into each target; every target must be present
   // with its global shape, and no other tensor may sit under the prefix (FormatError listing the

@@ -1,0 +1,72 @@
+// `seller train` on 2 and 4 GPUs of one host (NCCL between mpirun ranks) against the same
+// training on one GPU: data parallel (dp2 vs grad_accum 2), the LLM tensor-parallel (tp2 vs the
+// same batch; dp2 x tp2 vs grad_accum 2) and the adapter expert-parallel (ep2 vs grad_accum 2,
+// dropless MoE without aux/z losses). fp32 without autocast and dropout off, so only the order of
+// floating-point sums differs: every logged loss and every final parameter must agree within
+// kTolGpu (the bound of tests/gpu/test_nccl_parallel.cpp); the measured maxima are printed.
+// Skips with the reason when the machine has fewer GPUs than a case needs, or no mpirun.
+#include <torch/cuda.h>
+
+#include "tests/integration/train_ranks_fixture.h"
+
+namespace {
+
+constexpr double kTolGpu = 5e-5;
+
+class TrainLayoutsGpu : public TrainRanks {
+ protected:
+  void SetUp() override {
+    TrainRanks::SetUp();
+    if (IsSkipped()) return;
+    gpus_ = static_cast<int>(torch::cuda::device_count());
+    if (gpus_ < 2) GTEST_SKIP() << "needs 2 CUDA devices, found " << gpus_;
+  }
+  int gpus_ = 0;
+};
+
+// fp32 on the GPU, and the TP-friendly sizes of test_train_tp.cpp.
+const std::string kGpu =
+    " --set train.device=cuda --set train.autocast=off --set train.batch_size=8"
+    " --set llm.heads=4 --set llm.kv_heads=2 --set llm.head_dim=8 --set llm.vocab_multiple=4"
+    " --set adapter.dropless=true --set adapter.aux_loss_weight=0 --set adapter.z_loss_weight=0";
+
+TEST_F(TrainLayoutsGpu, EveryLayoutEqualsOneGpu) {
+  struct Case {
+    std::string name;
+    int ranks, accum;  // accum: the one-GPU run's grad_accum (= data shards)
+    std::string layout;
+  };
+  const std::vector<Case> cases = {
+      {"dp2", 2, 2, ""},
+      {"tp2", 2, 1, " --set train.tensor_parallel=2"},
+      {"ep2", 2, 2, " --set train.expert_parallel=2"},
+      {"dp2xtp2", 4, 2, " --set train.tensor_parallel=2"},
+  };
+  std::map<int, std::string> one_gpu;  // accum -> run name
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    if (c.ranks > gpus_) {
+      std::printf("[ SKIPPED  ] %s: needs %d GPUs, found %d\n", c.name.c_str(), c.ranks, gpus_);
+      continue;
+    }
+    if (!one_gpu.count(c.accum)) {
+      const std::string name = "gpu-one-accum" + std::to_string(c.accum);
+      const auto r = sh(seller_bin() +
+                        args(name, kGpu + " --set train.grad_accum=" + std::to_string(c.accum)));
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      one_gpu[c.accum] = name;
+    }
+    const std::string name = "gpu-" + c.name;
+    const auto r = sh(mpirun(c.ranks) + seller_bin() + args(name, kGpu + c.layout));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("ranks over nccl"), std::string::npos) << r.output;
+    const auto [losses, params] = compare_runs(run(one_gpu[c.accum]), run(name));
+    std::printf(
+        "[ MAXDIFF  ] %s on %d GPUs vs 1 GPU x grad_accum %d: losses %.3g, parameters %.3g\n",
+        c.name.c_str(), c.ranks, c.accum, losses, params);
+    EXPECT_LE(losses, kTolGpu);
+    EXPECT_LE(params, kTolGpu);
+  }
+}
+
+}  // namespace

@@ -1,0 +1,130 @@
+// Tensor parallelism of the LLM inside `seller train` (train.tensor_parallel; trainer/train/
+// tensor_parallel.h) end to end on CPU ranks over MPI: tp2 at 2 ranks shares one micro-batch,
+// so it must equal one process with the same batch; dp2 x tp2 at 4 ranks must equal one process
+// with grad_accum 2. Dropout is off, so only the order of floating-point sums differs (tolerance
+// kTol, the measured maxima printed). A tp2 checkpoint holds the LLM as row and column slices: it
+// resumes byte-identically on tp2 and, read by slices, on one process; a one-process checkpoint
+// resumes on tp2. Layouts the trainer cannot run are clear errors naming the key.
+#include "tests/integration/train_ranks_fixture.h"
+
+namespace {
+
+class TrainTp : public TrainRanks {};
+
+// 4 heads over 2 kv heads and a vocabulary padded to a multiple of 4, so that tp = 2 divides all.
+const std::string kTpModel =
+    " --set llm.heads=4 --set llm.kv_heads=2 --set llm.head_dim=8 --set llm.vocab_multiple=4"
+    " --set train.batch_size=8";
+
+TEST_F(TrainTp, TensorParallelLlmEqualsOneProcess) {
+  for (int np : {2, 4}) {
+    SCOPED_TRACE("np " + std::to_string(np));
+    const int shards = np / 2;
+    // The 4-rank case unties the output head, so lm_head is a column-parallel layer of its own.
+    const std::string model = kTpModel + (np == 4 ? " --set llm.tie_embeddings=false" : "");
+    const std::string one = "tp-one" + std::to_string(np), par = "tp-par" + std::to_string(np);
+    const auto r1 =
+        sh(seller_bin() + args(one, model + " --set train.grad_accum=" + std::to_string(shards)));
+    ASSERT_EQ(r1.exit_code, 0) << r1.output;
+    const auto rn =
+        sh(mpirun(np) + seller_bin() + args(par, model + " --set train.tensor_parallel=2"));
+    ASSERT_EQ(rn.exit_code, 0) << rn.output;
+    EXPECT_NE(rn.output.find("tensor parallel: the LLM over groups of 2 ranks (2 of 4 heads "
+                             "each), " +
+                             std::to_string(shards) + " data shard"),
+              std::string::npos)
+        << rn.output;
+    const auto [losses, params] = compare_runs(run(one), run(par));
+    std::printf(
+        "[ MAXDIFF  ] tp2 x dp%d vs 1 process x grad_accum %d: losses %.3g, parameters %.3g\n",
+        shards, shards, losses, params);
+    EXPECT_LE(losses, kTol);
+    EXPECT_LE(params, kTol);
+  }
+}
+
+TEST_F(TrainTp, CheckpointsMoveBetweenTensorParallelSizes) {
+  // The uninterrupted runs to compare with.
+  const auto ref_tp =
+      sh(mpirun(2) + seller_bin() + args("tpref", kTpModel + " --set train.tensor_parallel=2"));
+  ASSERT_EQ(ref_tp.exit_code, 0) << ref_tp.output;
+  const auto ref_one = sh(seller_bin() + args("oneref", kTpModel));
+  ASSERT_EQ(ref_one.exit_code, 0) << ref_one.output;
+  // A tp2 run stopped by SIGUSR1 at step ~40: rank t writes rows or columns t of every slice.
+  for (const std::string resume_on : {"tp2", "one"}) {
+    SCOPED_TRACE("tp2 checkpoint resumed on " + resume_on);
+    const std::string name = "tp-stop-" + resume_on;
+    const auto stopped = run_and_signal(
+        name,
+        mpirun_untimed(2) + seller_bin() + args(name, kTpModel + " --set train.tensor_parallel=2"),
+        "step 40/");
+    EXPECT_NE(stopped.output.find("rc=143"), std::string::npos) << stopped.output;
+    const auto latest = seller::testing::read_file(run(name) / "checkpoints" / "latest");
+    const auto ckpt = run(name) / "checkpoints" / latest.substr(0, latest.find('\n'));
+    const auto inspect = sh(seller_bin() + " ckpt inspect " + ckpt.string());
+    EXPECT_NE(inspect.output.find("layout dp=1,tp=2,ep=1 (world 2), 2 chunk files"),
+              std::string::npos)
+        << inspect.output;
+    const auto verify = sh(seller_bin() + " ckpt verify " + ckpt.string());
+    EXPECT_EQ(verify.exit_code, 0) << verify.output;
+    const bool tp2 = resume_on == "tp2";
+    const auto resumed =
+        tp2 ? sh(mpirun(2) + seller_bin() + args(name, kTpModel + " --set train.tensor_parallel=2"))
+            : sh(seller_bin() + args(name, kTpModel));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+    if (tp2) {
+      EXPECT_EQ(seller::testing::read_file(run(name) / "model.safetensors"),
+                seller::testing::read_file(run("tpref") / "model.safetensors"))
+          << "resumed tp2 run differs from the uninterrupted tp2 run";
+    } else {
+      const auto [losses, params] = compare_runs(run("oneref"), run(name));
+      std::printf(
+          "[ MAXDIFF  ] tp2 checkpoint resumed on 1 process: losses %.3g, parameters %.3g\n",
+          losses, params);
+      EXPECT_LE(params, kTol);
+    }
+  }
+  // And the other way: a one-process checkpoint resumed on tp2 (each rank reads its slices).
+  const auto stopped =
+      run_and_signal("one-stop", seller_bin() + args("one-stop", kTpModel), "step 40/");
+  EXPECT_NE(stopped.output.find("rc=143"), std::string::npos) << stopped.output;
+  const auto resumed =
+      sh(mpirun(2) + seller_bin() + args("one-stop", kTpModel + " --set train.tensor_parallel=2"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  const auto [losses, params] = compare_runs(run("oneref"), run("one-stop"));
+  std::printf("[ MAXDIFF  ] 1-process checkpoint resumed on tp2: losses %.3g, parameters %.3g\n",
+              losses, params);
+  EXPECT_LE(params, kTol);
+}
+
+TEST_F(TrainTp, LayoutsTheTrainerCannotRunAreClearErrors) {
+  struct Case {
+    int np;
+    std::string flags, message;
+  };
+  const std::vector<Case> cases = {
+      {2, " --set train.tensor_parallel=2 --set llm.vocab_multiple=4",
+       "train.tensor_parallel = 2: tp=2 does not divide num_kv_heads=1"},
+      {2,
+       " --set train.tensor_parallel=2 --set llm.heads=4 --set llm.kv_heads=2 --set llm.head_dim=8",
+       "set llm.vocab_multiple to a multiple of train.tensor_parallel"},
+      {2, kTpModel + " --set train.tensor_parallel=2 --set seller.llm_mode=lora",
+       "LoRA has no tensor-parallel form"},
+      {2, kTpModel + " --set train.tensor_parallel=2 --set train.expert_parallel=2",
+       "splits either the LLM or the adapter's experts, not both"},
+      {2, kTpModel + " --set train.tensor_parallel=4",
+       "train.tensor_parallel = 4 does not divide the 2 ranks"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    const std::string name = "tp-bad" + std::to_string(i++);
+    const auto r = sh(mpirun(c.np) + seller_bin() + args(name, c.flags));
+    EXPECT_NE(r.exit_code, 0) << c.flags;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << c.flags << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(run(name) / "model.safetensors")) << c.flags;
+  }
+}
+
+}  // namespace
