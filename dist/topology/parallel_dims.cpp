@@ -87,9 +87,17 @@ std::vector<std::vector<int>> group_ranks(const ParallelDims& dims, const std::s
       }
       groups.push_back(g);
     }
+  } else if (kind == "mp") {
+    for (int d = 0; d < dims.dp; ++d) {
+      std::vector<int> g;
+      for (int e = 0; e < dims.ep; ++e) {
+        for (int t = 0; t < dims.tp; ++t) g.push_back(rank_of(dims, {d, e, t}));
+      }
+      groups.push_back(g);
+    }
   } else {
-    throw Error(
-        ::seller::detail::concat("parallel: unknown group kind '", kind, "' (tp, ep, dp or edp)"));
+    throw Error(::seller::detail::concat("parallel: unknown group kind '", kind,
+                                         "' (tp, ep, dp, edp or mp)"));
   }
   return groups;
 }

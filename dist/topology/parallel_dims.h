@@ -50,6 +50,7 @@ int rank_of(const ParallelDims& dims, const RankCoord& c);
 //  ep:  same (d, t), e = 0..ep-1        -- the MoE all-to-all
 //  dp:  same (e, t), d = 0..dp-1        -- gradients of expert parameters
 //  edp: same t, (d, e) in rank order    -- gradients of non-expert parameters (dp x ep ranks)
+//  mp:  same d, (e, t) in rank order    -- one model replica's tp x ep block (clipping norms)
 std::vector<std::vector<int>> group_ranks(const ParallelDims& dims, const std::string& kind);
 
 // "dp=2 tp=2 ep=1".

@@ -25,6 +25,7 @@ ProcessGroups make_groups(const CommunicatorPtr& world, const ParallelDims& dims
   groups.ep = build("ep");
   groups.dp = build("dp");
   groups.edp = build("edp");
+  groups.mp = build("mp");
   return groups;
 }
 

@@ -10,6 +10,8 @@
 //         dp*ep ranks. With ep = 1 it has the same ranks as dp.
 //  - dp:  gradients of EXPERT parameters: the only replicas of an expert are the ranks with the
 //         same (e, t) in other data-parallel replicas.
+//  - mp:  the tp x ep block of ranks that together hold one model replica (same d): the sum of
+//         squared gradient norms for global clipping when both tp and ep are > 1.
 //  - world: global scalars (loss, gradient norm across all groups, the stop decision).
 #pragma once
 
@@ -21,11 +23,11 @@ namespace seller::dist {
 struct ProcessGroups {
   ParallelDims dims;
   RankCoord coord;  // this rank's (d, e, t)
-  CommunicatorPtr world, tp, ep, dp, edp;
+  CommunicatorPtr world, tp, ep, dp, edp, mp;
 };
 
 // Collective over all ranks of `world`: validates dims against world->size() (ConfigError) and
-// splits the four groups, named "tp", "ep", "dp" and "edp". A group of one rank is still a real
+// splits the five groups, named "tp", "ep", "dp", "edp" and "mp". A group of one rank is still a real
 // communicator, so layers need no special case for size 1.
 ProcessGroups make_groups(const CommunicatorPtr& world, const ParallelDims& dims);
 

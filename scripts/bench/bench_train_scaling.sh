@@ -6,7 +6,8 @@
 #   tp  the LLM split over all ranks (train.tensor_parallel = N; the data is then shared, so the
 #       global batch stays one micro-batch: the figure is strong scaling of the LLM).
 # Two model sizes: "main" (configs/main.yaml, ~1M parameters: launch-bound) and "llm170m" (the
-# same with a 12-layer, 1024-wide decoder and vocabulary 8000: compute-bound). Throughput is the
+# same with a 12-layer, 1024-wide decoder and vocabulary 8000: compute-bound; "llm170m-b128" the
+# same with 128 rows per rank and micro-batch instead of the configs' 32). Throughput is the
 # median examples/s of the progress windows in metrics.jsonl after the first (warm-up) window;
 # weak-scaling efficiency = examples/s at N / (N x examples/s at 1).
 # Usage: scripts/bench/bench_train_scaling.sh BUILD_DIR [layouts=dp,ep] [sizes=1,2,4] [models=main,llm170m]
@@ -38,9 +39,10 @@ lscpu | grep -m1 "Model name" || true
 model_sets() {
   case $1 in
     main) echo "--set adapter.experts=8" ;;
-    llm170m) echo "--set adapter.experts=8 --set llm.vocab_size=8000 --set llm.hidden_size=1024 \
+    llm170m*) echo "--set adapter.experts=8 --set llm.vocab_size=8000 --set llm.hidden_size=1024 \
 --set llm.intermediate_size=4096 --set llm.layers=12 --set llm.heads=16 --set llm.kv_heads=4 \
---set llm.head_dim=64 --set adapter.model_dim=256 --set adapter.expert_hidden=512" ;;
+--set llm.head_dim=64 --set adapter.model_dim=256 --set adapter.expert_hidden=512 \
+$([ "$1" = llm170m-b128 ] && echo --set train.batch_size=128)" ;;
   esac
 }
 

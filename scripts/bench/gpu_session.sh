@@ -22,7 +22,7 @@ targets=(seller)
 [[ $parts == *nccl* ]] && targets+=(test_nccl_comm test_nccl_parallel)
 [[ $parts == *a2a* ]] && targets+=(bench_collectives)
 [[ $parts == *ckpt* ]] && targets+=(bench_checkpoint)
-[[ $parts == *tptrain* ]] && targets+=(test_train_layouts_gpu)
+[[ $parts == *tptrain* ]] && targets+=(test_cli_train_layouts)
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" > "$out/build.log" 2>&1 ||
   { grep -m 20 -B2 -A8 "error" "$out/build.log"; exit 1; }
 echo "build seconds: $(( $(date +%s) - start ))"
@@ -46,7 +46,7 @@ for part in ${parts//,/ }; do
       timeout 500 scripts/bench/bench_train_scaling.sh "$build" "${SCALING_LAYOUTS:-dp,ep}" \
         "${SCALING_SIZES:-1,2,4}" "${SCALING_MODELS:-main,llm170m}" ;;
     tptrain)
-      timeout 300 "$build/tests/test_train_layouts_gpu" 2>&1 | grep -E "MAXDIFF|OK|FAILED|PASSED|SKIP|rror|Failure|Expected" ;;
+      timeout 300 "$build/tests/test_cli_train_layouts" 2>&1 | grep -E "MAXDIFF|OK|FAILED|PASSED|SKIP|rror|Failure|Expected" ;;
   esac 2>&1 | tee "$out/$part.txt"
   echo "($part: $(( $(date +%s) - t )) s)"
 done

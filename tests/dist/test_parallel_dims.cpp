@@ -48,6 +48,7 @@ TEST(ParallelDims, GroupRanksOfTwoByTwoByTwo) {
   EXPECT_EQ(group_ranks(dims, "ep"), (G{{0, 2}, {1, 3}, {4, 6}, {5, 7}}));
   EXPECT_EQ(group_ranks(dims, "dp"), (G{{0, 4}, {1, 5}, {2, 6}, {3, 7}}));
   EXPECT_EQ(group_ranks(dims, "edp"), (G{{0, 2, 4, 6}, {1, 3, 5, 7}}));
+  EXPECT_EQ(group_ranks(dims, "mp"), (G{{0, 1, 2, 3}, {4, 5, 6, 7}}));
   EXPECT_THROW(group_ranks(dims, "pp"), Error);
 }
 
@@ -85,7 +86,7 @@ void check_layout(int n, ParallelDims dims) {
   run_world(n, [&](const CommunicatorPtr& world) {
     ProcessGroups g = make_groups(world, dims);
     std::vector<std::vector<int64_t>> mine;
-    for (const auto& comm : {g.tp, g.ep, g.dp, g.edp}) {
+    for (const auto& comm : {g.tp, g.ep, g.dp, g.edp, g.mp}) {
       torch::Tensor me = torch::tensor({int64_t(world->rank())});
       torch::Tensor out = torch::empty({comm->size()}, torch::kInt64);
       comm->all_gather(me, out);
@@ -101,18 +102,20 @@ void check_layout(int n, ParallelDims dims) {
     EXPECT_EQ(all[r].tp->name(), "tp");
     EXPECT_EQ(all[r].edp->name(), "edp");
     // Expected members from the coordinates, in new-rank order.
-    std::vector<int64_t> tp, ep, dp, edp;
+    std::vector<int64_t> tp, ep, dp, edp, mp;
     for (int q = 0; q < n; ++q) {
       RankCoord o = coord_of(dims, q);
       if (o.d == c.d && o.e == c.e) tp.push_back(q);
       if (o.d == c.d && o.t == c.t) ep.push_back(q);
       if (o.e == c.e && o.t == c.t) dp.push_back(q);
       if (o.t == c.t) edp.push_back(q);
+      if (o.d == c.d) mp.push_back(q);
     }
     EXPECT_EQ(members[r][0], tp) << "rank " << r;
     EXPECT_EQ(members[r][1], ep) << "rank " << r;
     EXPECT_EQ(members[r][2], dp) << "rank " << r;
     EXPECT_EQ(members[r][3], edp) << "rank " << r;
+    EXPECT_EQ(members[r][4], mp) << "rank " << r;
     EXPECT_EQ(all[r].tp->rank(), c.t);
     EXPECT_EQ(all[r].ep->rank(), c.e);
     EXPECT_EQ(all[r].dp->rank(), c.d);

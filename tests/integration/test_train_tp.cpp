@@ -4,7 +4,8 @@
 // with grad_accum 2. Dropout is off, so only the order of floating-point sums differs (tolerance
 // kTol, the measured maxima printed). A tp2 checkpoint holds the LLM as row and column slices: it
 // resumes byte-identically on tp2 and, read by slices, on one process; a one-process checkpoint
-// resumes on tp2. Layouts the trainer cannot run are clear errors naming the key.
+// resumes on tp2. tp2 x ep2 (the LLM and the adapter's experts split at once) equals one process
+// with grad_accum 2. Layouts the trainer cannot run are clear errors naming the key.
 #include "tests/integration/train_ranks_fixture.h"
 
 namespace {
@@ -41,6 +42,45 @@ TEST_F(TrainTp, TensorParallelLlmEqualsOneProcess) {
     EXPECT_LE(losses, kTol);
     EXPECT_LE(params, kTol);
   }
+}
+
+// All three at once on 4 ranks: tp2 x ep2 (dp1), the LLM split over t and the adapter's 4
+// experts over e, 2 data shards (one per e). With a dropless MoE and no aux/z loss this equals
+// one process with grad_accum 2; clipping (train.clip, on by default) takes the norm over the
+// whole tp x ep block. Its checkpoint holds expert rows and LLM slices and resumes on 1 process.
+TEST_F(TrainTp, TensorAndExpertParallelTogetherEqualOneProcess) {
+  const std::string moe = kTpModel +
+                          " --set adapter.dropless=true --set adapter.aux_loss_weight=0"
+                          " --set adapter.z_loss_weight=0";
+  const auto r1 = sh(seller_bin() + args("tpep-one", moe + " --set train.grad_accum=2"));
+  ASSERT_EQ(r1.exit_code, 0) << r1.output;
+  const std::string layout = " --set train.tensor_parallel=2 --set train.expert_parallel=2";
+  const auto r4 = sh(mpirun(4) + seller_bin() + args("tpep", moe + layout));
+  ASSERT_EQ(r4.exit_code, 0) << r4.output;
+  EXPECT_NE(r4.output.find("2 data shard"), std::string::npos) << r4.output;
+  EXPECT_NE(r4.output.find("expert parallel: 4 experts over groups of 2 ranks"), std::string::npos)
+      << r4.output;
+  const auto [losses, params] = compare_runs(run("tpep-one"), run("tpep"));
+  std::printf("[ MAXDIFF  ] tp2 x ep2 vs 1 process x grad_accum 2: losses %.3g, parameters %.3g\n",
+              losses, params);
+  EXPECT_LE(losses, kTol);
+  EXPECT_LE(params, kTol);
+  // Stopped at step ~40 and resumed on one process (experts read by rows, slices by boxes).
+  const auto stopped = run_and_signal(
+      "tpep-stop", mpirun_untimed(4) + seller_bin() + args("tpep-stop", moe + layout), "step 40/");
+  EXPECT_NE(stopped.output.find("rc=143"), std::string::npos) << stopped.output;
+  const auto latest = seller::testing::read_file(run("tpep-stop") / "checkpoints" / "latest");
+  const auto inspect =
+      sh(seller_bin() + " ckpt inspect " +
+         (run("tpep-stop") / "checkpoints" / latest.substr(0, latest.find('\n'))).string());
+  EXPECT_NE(inspect.output.find("layout dp=1,tp=2,ep=2 (world 4)"), std::string::npos)
+      << inspect.output;
+  const auto resumed = sh(seller_bin() + args("tpep-stop", moe + " --set train.grad_accum=2"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  const auto [l2, p2] = compare_runs(run("tpep-one"), run("tpep-stop"));
+  std::printf("[ MAXDIFF  ] tp2 x ep2 checkpoint resumed on 1 process: parameters %.3g\n", p2);
+  EXPECT_LE(p2, kTol);
 }
 
 TEST_F(TrainTp, CheckpointsMoveBetweenTensorParallelSizes) {
@@ -113,7 +153,7 @@ TEST_F(TrainTp, LayoutsTheTrainerCannotRunAreClearErrors) {
       {2, kTpModel + " --set train.tensor_parallel=2 --set seller.llm_mode=lora",
        "LoRA has no tensor-parallel form"},
       {2, kTpModel + " --set train.tensor_parallel=2 --set train.expert_parallel=2",
-       "splits either the LLM or the adapter's experts, not both"},
+       "train.tensor_parallel x train.expert_parallel = 2 x 2 = 4 does not divide the 2 ranks"},
       {2, kTpModel + " --set train.tensor_parallel=4",
        "train.tensor_parallel = 4 does not divide the 2 ranks"},
   };

@@ -261,10 +261,6 @@ void Config::validate(Validator& check) const {
   check.require(train.tensor_parallel == 1 || seller.llm_mode != "lora", "train.tensor_parallel",
                 train.tensor_parallel,
                 "needs seller.llm_mode full or frozen: LoRA has no tensor-parallel form");
-  check.require(train.tensor_parallel == 1 || train.expert_parallel == 1, "train.tensor_parallel",
-                train.tensor_parallel,
-                "with train.expert_parallel > 1: seller train splits either the LLM or the "
-                "adapter's experts, not both (set one of them to 1)");
 }
 
 }  // namespace seller::core

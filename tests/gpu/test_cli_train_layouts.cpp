@@ -4,8 +4,9 @@
 // dropless MoE without aux/z losses). fp32 without autocast and dropout off, so only the order of
 // floating-point sums differs: every logged loss and every final parameter must agree within
 // kTolGpu (the bound of tests/gpu/test_nccl_parallel.cpp); the measured maxima are printed.
-// Skips with the reason when the machine has fewer GPUs than a case needs, or no mpirun.
-#include <torch/cuda.h>
+// Skips with the reason when the machine has fewer GPUs than a case needs, or no mpirun. The test
+// process itself links no LibTorch (tests/CMakeLists.txt, gpu/test_cli_*).
+#include <cstdlib>
 
 #include "tests/integration/train_ranks_fixture.h"
 
@@ -18,8 +19,10 @@ class TrainLayoutsGpu : public TrainRanks {
   void SetUp() override {
     TrainRanks::SetUp();
     if (IsSkipped()) return;
-    gpus_ = static_cast<int>(torch::cuda::device_count());
-    if (gpus_ < 2) GTEST_SKIP() << "needs 2 CUDA devices, found " << gpus_;
+    // Counted by nvidia-smi: this process stays free of CUDA (the seller ranks use the GPUs).
+    const auto listed = sh("nvidia-smi -L 2>/dev/null | grep -c '^GPU '");
+    gpus_ = listed.exit_code == 0 ? std::atoi(listed.output.c_str()) : 0;
+    if (gpus_ < 2) GTEST_SKIP() << "needs 2 CUDA devices, nvidia-smi lists " << gpus_;
   }
   int gpus_ = 0;
 };
