@@ -1,7 +1,7 @@
 // `seller train` on 2 and 4 GPUs of one host (NCCL between mpirun ranks) against the same
 // training on one GPU: data parallel (dp2 vs grad_accum 2), the LLM tensor-parallel (tp2 vs the
-// same batch; dp2 x tp2 vs grad_accum 2) and the adapter expert-parallel (ep2 vs grad_accum 2,
-// dropless MoE without aux/z losses). fp32 without autocast and dropout off, so only the order of
+// same batch; dp2 x tp2 vs grad_accum 2), the adapter expert-parallel (ep2 vs grad_accum 2,
+// dropless MoE without aux/z losses) and both at once (tp2 x ep2 vs grad_accum 2). fp32 without autocast and dropout off, so only the order of
 // floating-point sums differs: every logged loss and every final parameter must agree within
 // kTolGpu (the bound of tests/gpu/test_nccl_parallel.cpp); the measured maxima are printed.
 // Skips with the reason when the machine has fewer GPUs than a case needs, or no mpirun. The test
@@ -44,6 +44,7 @@ TEST_F(TrainLayoutsGpu, EveryLayoutEqualsOneGpu) {
       {"tp2", 2, 1, " --set train.tensor_parallel=2"},
       {"ep2", 2, 2, " --set train.expert_parallel=2"},
       {"dp2xtp2", 4, 2, " --set train.tensor_parallel=2"},
+      {"tp2xep2", 4, 2, " --set train.tensor_parallel=2 --set train.expert_parallel=2"},
   };
   std::map<int, std::string> one_gpu;  // accum -> run name
   for (const auto& c : cases) {
