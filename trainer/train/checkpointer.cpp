@@ -116,7 +116,7 @@ void continue_with_micro_rows(LoopState& loop, int64_t micro_rows, const fs::pat
   SELLER_THROW_IF_NOT(rows_done % micro_rows == 0, ConfigError, from.string(), ": stopped after ",
                       rows_done, " examples of epoch ", loop.epoch, " in micro-batches of ",
                       loop.micro_rows, " rows; this run's micro-batches of ", micro_rows,
-                      " rows (train.batch_size x ranks) cannot continue from that position");
+                      " rows (train.batch_size x data shards) cannot continue from that position");
   loop.next_micro = rows_done / micro_rows;
   loop.micro_rows = micro_rows;
 }
