@@ -44,11 +44,12 @@ TEST_F(TrainTp, TensorParallelLlmEqualsOneProcess) {
   }
 }
 
-// All three at once on 4 ranks: tp2 x ep2 (dp1), the LLM split over t and the adapter's 4
-// experts over e, 2 data shards (one per e). With a dropless MoE and no aux/z loss this equals
-// one process with grad_accum 2; clipping (train.clip, on by default) takes the norm over the
-// whole tp x ep block. Its checkpoint holds expert rows and LLM slices and resumes on 1 process.
-TEST_F(TrainTp, TensorAndExpertParallelTogetherEqualOneProcess) {
+// Tensor and expert parallel at once on 4 ranks: tp2 x ep2 (dp1), the LLM split over t and the
+// adapter's 4 experts over e, 2 data shards (one per e); and all three, dp2 x tp2 x ep2, on 8. With
+// a dropless MoE and no aux/z loss this equals one process with grad_accum 2; clipping (train.clip,
+// on by default) takes the norm over the whole tp x ep block. Its checkpoint holds expert rows and
+// LLM slices and resumes on 1 process.
+TEST_F(TrainTp, TensorExpertAndDataParallelTogetherEqualOneProcess) {
   const std::string moe = kTpModel +
                           " --set adapter.dropless=true --set adapter.aux_loss_weight=0"
                           " --set adapter.z_loss_weight=0";
@@ -65,6 +66,21 @@ TEST_F(TrainTp, TensorAndExpertParallelTogetherEqualOneProcess) {
               losses, params);
   EXPECT_LE(losses, kTol);
   EXPECT_LE(params, kTol);
+  // All three: dp2 x tp2 x ep2 on 8 ranks (4 data shards of 4 rows, 16 rows a step, so that no
+  // step is partial) against one process with 4-row micro-batches and grad_accum 4.
+  const std::string small = moe + " --set train.batch_size=4";
+  const auto r1b = sh(seller_bin() + args("tpep-one4", small + " --set train.grad_accum=4"));
+  ASSERT_EQ(r1b.exit_code, 0) << r1b.output;
+  const auto r8 = sh(mpirun(8) + seller_bin() + args("tpep8", small + layout));
+  ASSERT_EQ(r8.exit_code, 0) << r8.output;
+  EXPECT_NE(r8.output.find("4 data shard"), std::string::npos) << r8.output;
+  const auto [l8, p8] = compare_runs(run("tpep-one4"), run("tpep8"));
+  std::printf(
+      "[ MAXDIFF  ] dp2 x tp2 x ep2 (8 ranks) vs 1 process x grad_accum 4: losses %.3g, "
+      "parameters %.3g\n",
+      l8, p8);
+  EXPECT_LE(l8, kTol);
+  EXPECT_LE(p8, kTol);
   // Stopped at step ~40 and resumed on one process (experts read by rows, slices by boxes).
   const auto stopped = run_and_signal(
       "tpep-stop", mpirun_untimed(4) + seller_bin() + args("tpep-stop", moe + layout), "step 40/");
