@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
-#include <thread>
-#include <vector>
 
 #include "trainer/core/error.h"
 #include "trainer/io/safetensors_reader.h"
@@ -22,44 +20,17 @@ int64_t Box::numel() const {
   return n;
 }
 
-namespace {
-uint32_t crc32_serial(const std::byte* data, size_t size) {
+uint32_t crc32_of(std::span<const std::byte> bytes) {
   uLong crc = ::crc32(0L, Z_NULL, 0);
-  const auto* p = reinterpret_cast<const Bytef*>(data);
-  while (size > 0) {  // crc32_z takes size_t, but stay portable to zlib < 1.2.9
-    const auto n = static_cast<uInt>(std::min<size_t>(size, 1u << 30));
+  const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
+  size_t left = bytes.size();
+  while (left > 0) {  // crc32_z takes size_t, but stay portable to zlib < 1.2.9
+    const auto n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
     crc = ::crc32(crc, p, n);
     p += n;
-    size -= n;
+    left -= n;
   }
   return static_cast<uint32_t>(crc);
-}
-}  // namespace
-
-uint32_t crc32_of(std::span<const std::byte> bytes) {
-  // zlib's crc32 runs at a few GB/s on one core, slower than a checkpoint's disk on a GPU node
-  // (measured on a ~1B model: load 1.27 GB/s against torch.load's 1.61). Large spans are cut
-  // into pieces checked on several threads (which also fault a mapped file's pages in parallel)
-  // and the pieces' CRCs are joined with crc32_combine, which gives the serial value exactly.
-  constexpr size_t kPiece = size_t{64} << 20;
-  const size_t hw = std::max(1u, std::thread::hardware_concurrency());
-  const size_t pieces = std::min<size_t>({bytes.size() / kPiece, hw, 16});
-  if (pieces < 2) return crc32_serial(bytes.data(), bytes.size());
-  const size_t step = (bytes.size() + pieces - 1) / pieces;
-  std::vector<uint32_t> crc(pieces);
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < pieces; ++i)
-    threads.emplace_back([&, i] {
-      const size_t from = i * step, n = std::min(step, bytes.size() - from);
-      crc[i] = crc32_serial(bytes.data() + from, n);
-    });
-  for (auto& t : threads) t.join();
-  uLong out = crc[0];
-  for (size_t i = 1; i < pieces; ++i) {
-    const size_t n = std::min(step, bytes.size() - i * step);
-    out = ::crc32_combine(out, crc[i], static_cast<z_off_t>(n));
-  }
-  return static_cast<uint32_t>(out);
 }
 
 int64_t copy_box(size_t esize, const Box& src, std::span<const std::byte> src_bytes, const Box& dst,

@@ -4,7 +4,6 @@
 // disk-full and read-only faults that leave the committed checkpoints untouched, and errors of
 // background saves surfacing on the caller's thread.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -12,7 +11,6 @@
 #include <sstream>
 
 #include "checkpoints/async_saver.h"
-#include "checkpoints/chunk_io.h"
 #include "checkpoints/fault.h"
 #include "checkpoints/store.h"
 #include "checkpoints/verify.h"
@@ -85,25 +83,6 @@ TEST(CkptBoxes, SplitAndCopyRoundTrip) {
   std::vector<std::byte> p0(static_cast<size_t>(parts[0].numel()) * 4),
       p2(static_cast<size_t>(parts[2].numel()) * 4);
   EXPECT_EQ(copy_box(4, parts[0], p0, parts[2], p2), 0) << "disjoint boxes copy nothing";
-}
-
-// crc32_of checks large spans on several threads and joins the pieces with crc32_combine: the
-// value must be zlib's serial CRC of the whole span (the oracle), also for an odd length whose
-// last piece is shorter, and for a span below the piece size (serial path).
-TEST(CkptChecksum, ThreadedCrcEqualsSerialZlib) {
-  const size_t n = (size_t{192} << 20) + 12345;
-  std::vector<std::byte> buf(n);
-  uint64_t x = 88172645463325252ULL;
-  for (auto& b : buf) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    b = static_cast<std::byte>(x);
-  }
-  for (size_t len : {n, size_t{1} << 20, size_t{0}}) {
-    const std::span<const std::byte> span(buf.data(), len);
-    const auto serial = static_cast<uint32_t>(::crc32_z(
-        ::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(span.data()), span.size()));
-    EXPECT_EQ(crc32_of(span), serial) << len << " bytes";
-  }
 }
 
 TEST(CkptBoxes, MoreRanksThanRowsAndScalars) {
