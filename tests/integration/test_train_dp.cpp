@@ -219,6 +219,34 @@ TEST_F(TrainDp, ExpertParallelAdapterEqualsOneProcess) {
   }
 }
 
+// Resharding experts between expert-parallel sizes (issue: "ep 4 -> 2"): an ep4 run on 4 ranks
+// (4-row micro-batches, 16 rows a step) stopped by SIGUSR1, resumed as ep2 on 2 ranks with
+// grad_accum 2 (the same 4-row micro-batches, so the same per-micro-batch token means): each rank
+// reads the rows of its 2 experts out of the 4 ep4 chunks. Compared with the ep4 run never
+// stopped.
+TEST_F(TrainDp, ExpertCheckpointMovesFromFourToTwoExpertRanks) {
+  const std::string moe =
+      " --set adapter.dropless=true --set adapter.aux_loss_weight=0"
+      " --set adapter.z_loss_weight=0";
+  const std::string ep4 = moe + " --set train.batch_size=4 --set train.expert_parallel=4";
+  const auto ref = sh(mpirun(4) + seller_bin() + args("ep4-ref", ep4));
+  ASSERT_EQ(ref.exit_code, 0) << ref.output;
+  const auto stopped = run_and_signal(
+      "ep4-to-ep2", mpirun_untimed(4) + seller_bin() + args("ep4-to-ep2", ep4), "step 40/");
+  EXPECT_NE(stopped.output.find("rc=143"), std::string::npos) << stopped.output;
+  const auto resumed =
+      sh(mpirun(2) + seller_bin() +
+         args("ep4-to-ep2", moe + " --set train.batch_size=4 --set train.grad_accum=2"
+                                  " --set train.expert_parallel=2"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  const auto [losses, params] = compare_runs(run("ep4-ref"), run("ep4-to-ep2"));
+  std::printf("[ MAXDIFF  ] ep4 checkpoint resumed on ep2: losses %.3g, parameters %.3g\n", losses,
+              params);
+  EXPECT_LE(losses, kTol);
+  EXPECT_LE(params, kTol);
+}
+
 TEST_F(TrainDp, LastGlobalMicroBatchWithFewerRowsThanRanks) {
   // 753 pairs, 2 ranks x 8: the last global micro-batch of an epoch has one row, so rank 1 runs
   // a zero-weight step on a stand-in row to join the gradient all-reduce, and rank 0's row gets
