@@ -44,6 +44,24 @@ TEST_F(TrainTp, TensorParallelLlmEqualsOneProcess) {
   }
 }
 
+// With dropout on, the two ranks of a tensor-parallel group must draw the same masks in the
+// encoders and the adapter they run as replicas (their output is the LLM slices' common input):
+// each data shard has its dropout stream, and shard 0's is the single process's, so tp2 still
+// equals one process.
+TEST_F(TrainTp, TensorParallelRanksShareTheirDropoutStream) {
+  const std::string drop = kTpModel + " --set sasrec.dropout=0.2 --set adapter.dropout=0.1";
+  const auto r1 = sh(seller_bin() + args("tp-drop-one", drop));
+  ASSERT_EQ(r1.exit_code, 0) << r1.output;
+  const auto r2 =
+      sh(mpirun(2) + seller_bin() + args("tp-drop", drop + " --set train.tensor_parallel=2"));
+  ASSERT_EQ(r2.exit_code, 0) << r2.output;
+  const auto [losses, params] = compare_runs(run("tp-drop-one"), run("tp-drop"));
+  std::printf("[ MAXDIFF  ] tp2 with dropout vs 1 process: losses %.3g, parameters %.3g\n", losses,
+              params);
+  EXPECT_LE(losses, kTol);
+  EXPECT_LE(params, kTol);
+}
+
 // Tensor and expert parallel at once on 4 ranks: tp2 x ep2 (dp1), the LLM split over t and the
 // adapter's 4 experts over e, 2 data shards (one per e); and all three, dp2 x tp2 x ep2, on 8. With
 // a dropless MoE and no aux/z loss this equals one process with grad_accum 2; clipping (train.clip,

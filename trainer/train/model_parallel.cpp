@@ -1,10 +1,46 @@
 // The model-parallel layout of one seller train rank (model_parallel.h).
 #include "trainer/train/model_parallel.h"
 
+#include <mutex>
+#include <vector>
+
 #include "dist/ddp/grad_clip.h"
 #include "trainer/core/error.h"
 
 namespace seller::train {
+namespace {
+
+// The default generators' states (CPU and every CUDA device), put back when it goes out of scope:
+// building the expert- and tensor-parallel layers draws their throw-away initial weights, which
+// must not move the dropout stream away from the single process's (test_train_tp.cpp).
+class KeepGenerators {
+ public:
+  KeepGenerators() {
+    gens_.push_back(at::globalContext().defaultGenerator(c10::DeviceType::CPU));
+    const int64_t devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+    for (int64_t i = 0; i < devices; ++i)
+      gens_.push_back(at::globalContext().defaultGenerator(
+          c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i))));
+    for (auto& g : gens_) {
+      std::lock_guard<std::mutex> lock(g.mutex());
+      states_.push_back(g.get_state());
+    }
+  }
+  ~KeepGenerators() {
+    for (size_t i = 0; i < gens_.size(); ++i) {
+      std::lock_guard<std::mutex> lock(gens_[i].mutex());
+      gens_[i].set_state(states_[i]);
+    }
+  }
+  KeepGenerators(const KeepGenerators&) = delete;
+  KeepGenerators& operator=(const KeepGenerators&) = delete;
+
+ private:
+  std::vector<at::Generator> gens_;
+  std::vector<torch::Tensor> states_;
+};
+
+}  // namespace
 
 ModelParallel::ModelParallel(model::SellerModel& model, const core::Config& cfg,
                              const TrainDist& dist, torch::Device device, std::ostream* progress)
@@ -26,6 +62,7 @@ ModelParallel::ModelParallel(model::SellerModel& model, const core::Config& cfg,
         dist.world(), dist::ParallelDims{static_cast<int>(dist.size() / block),
                                          static_cast<int>(tp_size_), static_cast<int>(ep_size_)});
   const dist::ProcessGroups* groups = groups_ ? &*groups_ : nullptr;
+  KeepGenerators keep;
   tp_ = std::make_unique<LlmTensorParallel>(model, cfg, groups, device, progress);
   ep_ = std::make_unique<AdapterExpertParallel>(model, cfg, groups, device, progress);
 }

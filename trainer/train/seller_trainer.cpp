@@ -102,12 +102,13 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
                                     torch::optim::AdamWOptions(tc.lr).weight_decay(0.0)));
   torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(tc.lr));
 
-  // Gradients averaged in buckets during backward (dist/ddp/ddp.h), and each rank its own
-  // dropout stream.
+  // Gradients averaged in buckets during backward (dist/ddp/ddp.h), and each data shard its own
+  // dropout stream: the ranks of a tensor-parallel group must draw the same masks, since the
+  // encoders and the adapter they run as replicas feed the LLM's slices the same input.
   const auto ddp = mp.make_ddp(named);
-  if (dist.enabled() && !dist.is_main())
+  if (mp.data_shard() > 0)
     torch::manual_seed(static_cast<uint64_t>(tc.seed) +
-                       1000003ULL * static_cast<uint64_t>(dist.rank()));
+                       1000003ULL * static_cast<uint64_t>(mp.data_shard()));
 
   const auto n = examples.train.size();
   const auto B = static_cast<size_t>(tc.batch_size);
