@@ -1,9 +1,9 @@
 // Expert parallelism of the SELLER adapter inside `seller train` (train.expert_parallel = P):
-// the world of R ranks is laid out as dp = R / P data replicas times ep = P expert ranks
-// (dist/topology/process_groups.h, rank = d * P + e), every rank trains on its own share of the
-// global micro-batch (train_dist.h), and the adapter's MoE layer is replaced by
-// dist::EpMoeLayer: rank (d, e) holds experts [e * E / P, (e + 1) * E / P), and tokens travel to
-// their experts' owners and back by all-to-all.
+// the world of R ranks is laid out as dp x (ep = P) x tp (model_parallel.h, rank =
+// (d * P + e) * tp + t), every data shard (d, e) trains on its own share of the global
+// micro-batch (train_dist.h), and the adapter's MoE layer is replaced by dist::EpMoeLayer: the
+// ranks with expert index e hold experts [e * E / P, (e + 1) * E / P), and tokens travel to their
+// experts' owners and back by all-to-all within the ep group (same d and t).
 //
 // Gradient groups, clipping and the checkpoint plan are model_parallel.h's (they combine this
 // with the LLM's tensor parallelism): experts are averaged over the dp ranks holding the same
