@@ -1,7 +1,6 @@
 // The model-parallel layout of one seller train rank (model_parallel.h).
 #include "trainer/train/model_parallel.h"
 
-#include <mutex>
 #include <vector>
 
 #include "dist/ddp/grad_clip.h"
@@ -15,22 +14,11 @@ namespace {
 // must not move the dropout stream away from the single process's (test_train_tp.cpp).
 class KeepGenerators {
  public:
-  KeepGenerators() {
-    gens_.push_back(at::globalContext().defaultGenerator(c10::DeviceType::CPU));
-    const int64_t devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
-    for (int64_t i = 0; i < devices; ++i)
-      gens_.push_back(at::globalContext().defaultGenerator(
-          c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i))));
-    for (auto& g : gens_) {
-      std::lock_guard<std::mutex> lock(g.mutex());
-      states_.push_back(g.get_state());
-    }
+  KeepGenerators() : gens_(default_generators()) {
+    for (const auto& g : gens_) states_.push_back(generator_state(g));
   }
   ~KeepGenerators() {
-    for (size_t i = 0; i < gens_.size(); ++i) {
-      std::lock_guard<std::mutex> lock(gens_[i].mutex());
-      gens_[i].set_state(states_[i]);
-    }
+    for (size_t i = 0; i < gens_.size(); ++i) set_generator_state(gens_[i], states_[i]);
   }
   KeepGenerators(const KeepGenerators&) = delete;
   KeepGenerators& operator=(const KeepGenerators&) = delete;
@@ -87,12 +75,12 @@ void ModelParallel::clip(const dist::DistributedDataParallel::NamedParams& named
     return;
   }
   // Ranks of the tp x ep block holding the same tensor: an expert row block lives on the tp
-  // ranks of its ep rank, a slice on the ep ranks of its tp rank, the rest on all of them.
-  const bool ep_split = ep_->active();
+  // ranks of its ep rank, a slice on the ep ranks of its tp rank, the rest on all of them
+  // (with ep = 1 the first and the last rule agree).
   std::vector<dist::NormEntry> entries;
   for (const auto& [n, p] : named) {
     int64_t replicas = tp_size_ * ep_size_;
-    if (ep_split && AdapterExpertParallel::is_expert(n))
+    if (AdapterExpertParallel::is_expert(n))
       replicas = tp_size_;
     else if (tp_->is_sliced(n))
       replicas = ep_size_;
@@ -108,7 +96,8 @@ ckpt::Layout ModelParallel::layout() const {
 ShardPlan ModelParallel::plan() const {
   ShardPlan plan;
   if (!split()) return plan;
-  // Copies of what the lambdas need: the plan outlives nothing here, but may be moved around.
+  // The lambdas point at the parts: the plan must not outlive this object (the checkpointer that
+  // holds it is made after it and destroyed before it).
   const auto* tp = tp_.get();
   const auto* ep = ep_.get();
   const auto coord = groups_->coord;

@@ -10,12 +10,12 @@
 //
 // Batches (docs/parallel.md, "Data-parallel training"): train.batch_size is the micro-batch of
 // ONE rank, so a global micro-batch holds batch_size x dp examples of the shared epoch order and
-// rank r takes the r-th contiguous share (slice()). A rank's micro-batch loss (a mean over its
-// rows) is weighted by rows_r x dp / rows of the whole optimizer step, so that the step's
-// gradient is the row-weighted mean over every micro-batch of every rank, also for the partial
-// last step of an epoch; a rank with no row of a micro-batch runs a zero-weight step on a
-// stand-in row so that it joins every collective. With these rules dp ranks equal one process
-// with grad_accum multiplied by dp (tests/integration/test_train_dp.cpp).
+// rank r takes the r-th contiguous share (slice(); with tensor parallelism, data shard r). A rank's
+// micro-batch loss (a mean over its rows) is weighted by rows_r x dp / rows of the whole optimizer
+// step, so that the step's gradient is the row-weighted mean over every micro-batch of every rank,
+// also for the partial last step of an epoch; a rank with no row of a micro-batch runs a
+// zero-weight step on a stand-in row so that it joins every collective. With these rules dp ranks
+// equal one process with grad_accum multiplied by dp (tests/integration/test_train_dp.cpp).
 //
 // Invariants: every rank calls every helper in the same order (they are collectives); on CUDA
 // the device is cuda:<local rank> and set as current before the communicator is made.
@@ -58,9 +58,8 @@ class TrainDist {
   const dist::CommunicatorPtr& world() const { return world_; }
   std::string describe() const;  // "rank 1/4 (local 1/2) from mpi, backend mpi"
 
-  // This rank's share [begin, end) of a global micro-batch of `rows` rows.
-  std::pair<size_t, size_t> slice(size_t rows) const { return slice(rows, rank(), size()); }
-  // Shard `shard` of `shards` (contiguous, the first rows % shards shards one row longer).
+  // Shard `shard` [begin, end) of a global micro-batch of `rows` rows split into `shards`
+  // contiguous shares (the first rows % shards shares one row longer).
   static std::pair<size_t, size_t> slice(size_t rows, int64_t shard, int64_t shards);
   // In place: the sum over ranks of each value.
   void sum(std::vector<double>& values) const;

@@ -15,6 +15,17 @@ namespace {
 
 std::vector<int64_t> dims(const torch::Tensor& t) { return {t.sizes().begin(), t.sizes().end()}; }
 
+}  // namespace
+
+std::vector<at::Generator> default_generators() {
+  std::vector<at::Generator> gens = {at::globalContext().defaultGenerator(c10::DeviceType::CPU)};
+  const int64_t devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+  for (int64_t i = 0; i < devices; ++i)
+    gens.push_back(at::globalContext().defaultGenerator(
+        c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i))));
+  return gens;
+}
+
 torch::Tensor generator_state(const at::Generator& g) {
   auto gen = g;
   std::lock_guard<std::mutex> lock(gen.mutex());
@@ -26,8 +37,6 @@ void set_generator_state(const at::Generator& g, const torch::Tensor& state) {
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
 }
-
-}  // namespace
 
 torch::ScalarType torch_dtype(io::DType t) {
   switch (t) {
@@ -121,13 +130,11 @@ void Snapshot::add_rng(int64_t rank, int64_t world, nlohmann::json& state) {
     bytes_ += host.nbytes();
     chunks_.push_back(std::move(c));
   };
-  row("rng/cpu", generator_state(at::globalContext().defaultGenerator(c10::DeviceType::CPU)));
-  const int64_t devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
-  for (int64_t i = 0; i < devices; ++i)
-    row("rng/cuda" + std::to_string(i),
-        generator_state(at::globalContext().defaultGenerator(
-            c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i)))));
-  state["rng"] = {{"world", world}, {"cuda_devices", devices}};
+  const auto gens = default_generators();
+  row("rng/cpu", generator_state(gens[0]));
+  for (size_t i = 1; i < gens.size(); ++i)
+    row("rng/cuda" + std::to_string(i - 1), generator_state(gens[i]));
+  state["rng"] = {{"world", world}, {"cuda_devices", gens.size() - 1}};
 }
 
 std::vector<ckpt::ChunkData> Snapshot::finish() {
@@ -220,13 +227,11 @@ void CheckpointSource::load_rng(int64_t rank, int64_t world, std::ostream* warn)
   }
   // A fresh tensor per row: the generators read their state from the start of its storage.
   auto row = [&](const std::string& name) { return tensor(name)[rank].clone(); };
-  set_generator_state(at::globalContext().defaultGenerator(c10::DeviceType::CPU), row("rng/cpu"));
-  const int64_t devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
-  for (int64_t i = 0; i < devices; ++i)
-    if (has("rng/cuda" + std::to_string(i)))
-      set_generator_state(at::globalContext().defaultGenerator(
-                              c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i))),
-                          row("rng/cuda" + std::to_string(i)));
+  const auto gens = default_generators();
+  set_generator_state(gens[0], row("rng/cpu"));
+  for (size_t i = 1; i < gens.size(); ++i)
+    if (const auto name = "rng/cuda" + std::to_string(i - 1); has(name))
+      set_generator_state(gens[i], row(name));
 }
 
 }  // namespace seller::train

@@ -56,6 +56,12 @@ struct ShardPlan {
   bool write(const std::string& name) const { return !writes || writes(name); }
 };
 
+// The process's default random generators: the CPU one, then CUDA device 0, 1, ... (those
+// present); and a generator's state read or written under its lock.
+std::vector<at::Generator> default_generators();
+torch::Tensor generator_state(const at::Generator& g);
+void set_generator_state(const at::Generator& g, const torch::Tensor& state);
+
 // Host snapshot of tensors for a single-rank layout (each chunk = the whole tensor).
 class Snapshot {
  public:
