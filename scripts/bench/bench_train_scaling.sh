@@ -12,6 +12,8 @@
 # weak-scaling efficiency = examples/s at N / (N x examples/s at 1).
 # Usage: scripts/bench/bench_train_scaling.sh BUILD_DIR [layouts=dp,ep] [sizes=1,2,4] [models=main,llm170m]
 # (layouts may differ per model: "main=dp,ep;llm170m=dp,tp")
+# SELLER_BENCH_PROFILE=N also records a Kineto trace of N steps (from step 3 x log_every) on every
+# rank and prints scripts/bench/trace_summary.py of rank 0's after each row.
 # (layout dp-widepool: dp with OMP_NUM_THREADS = all cores on every rank, the behaviour before
 # seller train shared the cores out among a node's ranks.)
 set -euo pipefail
@@ -26,6 +28,7 @@ out=${SELLER_RUN_DIR:-$PWD/runs/bench-scaling}
 device=${SELLER_BENCH_DEVICE:-cuda}
 steps=${SELLER_BENCH_STEPS:-240}
 log_every=$(( steps / 12 > 0 ? steps / 12 : 1 ))
+profile=${SELLER_BENCH_PROFILE:-0}
 autocast=bf16; [ "$device" = cpu ] && autocast=off
 rm -rf "$out"; mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -65,6 +68,8 @@ run_one() {  # model layout gpus -> prints a table row; the 1-GPU run of a model
     dp-widepool) env=(-x OMP_NUM_THREADS="$(nproc)") ;;
   esac
   par="$par --set llm.vocab_multiple=64"  # the same vocabulary rows in every layout
+  [ "$profile" -gt 0 ] &&
+    par="$par --set train.profile_steps=$profile --set train.profile_from=$(( 3 * log_every ))"
   # shellcheck disable=SC2046
   if ! timeout 400 mpirun --oversubscribe --bind-to none "${env[@]}" -np "$n" "$bin" train \
       --config configs/main.yaml $(model_sets "$model") $par \
@@ -85,6 +90,10 @@ run_one() {  # model layout gpus -> prints a table row; the 1-GPU run of a model
     eff=$(python3 -c "print(f'{$eps / ($n * ${base[$model]}) * 100:.1f}%')" 2>/dev/null || echo -)
   fi
   printf "%-8s %-12s %4s %12s %12s %8s %10s\n" "$model" "$layout" "$n" "$eps" "$tps" "$windows" "$eff"
+  if [ "$profile" -gt 0 ]; then
+    python3 scripts/bench/trace_summary.py --top 10 "$out/$name/profile/rank-0.json" || true
+    rm -rf "$out/$name/profile"  # traces are tens of MB a rank
+  fi
 }
 
 declare -A base

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "trainer/core/config_schema.h"
 #include "trainer/core/config_checkpoint.h"
+#include "trainer/core/config_schema.h"
 #include "trainer/core/config_seller.h"
 
 namespace seller::core {
@@ -129,16 +129,16 @@ struct TrainConfig : ConfigSection {
   int64_t batch_size = 256;
   double lr = 1e-3;
   double weight_decay = 0.0;
-  int64_t warmup_steps = 0;     // > 0: linear warmup, then cosine decay to 0 at the last step
-  double clip = 1.0;            // gradient-norm clipping (0 = off)
-  int64_t eval_every = 5;       // epochs between validations
-  int64_t patience = 10;        // validations without a better NDCG@10 before stopping (0 = off)
-  std::string device = "auto";  // auto | cpu | cuda | cuda:N
-  int64_t seed = 42;            // model init, dropout, batch order, shuffled control
-  int64_t grad_accum = 1;       // micro-batches per optimizer step (task = seller)
+  int64_t warmup_steps = 0;       // > 0: linear warmup, then cosine decay to 0 at the last step
+  double clip = 1.0;              // gradient-norm clipping (0 = off)
+  int64_t eval_every = 5;         // epochs between validations
+  int64_t patience = 10;          // validations without a better NDCG@10 before stopping (0 = off)
+  std::string device = "auto";    // auto | cpu | cuda | cuda:N
+  int64_t seed = 42;              // model init, dropout, batch order, shuffled control
+  int64_t grad_accum = 1;         // micro-batches per optimizer step (task = seller)
   std::string autocast = "auto";  // auto (bf16 on GPU, off on CPU) | bf16 | off (task = seller)
-  int64_t log_every = 50;       // optimizer steps between progress lines (task = seller)
-  int64_t max_steps = 0;        // > 0: stop after this many optimizer steps (task = seller)
+  int64_t log_every = 50;         // optimizer steps between progress lines (task = seller)
+  int64_t max_steps = 0;          // > 0: stop after this many optimizer steps (task = seller)
   // Data parallel (task = seller, when started by mpirun/srun/seller launch with several ranks):
   // auto = nccl on CUDA devices, mpi on CPU | mpi | nccl.
   std::string dist_backend = "auto";
@@ -146,6 +146,10 @@ struct TrainConfig : ConfigSection {
   // adapter's experts are spread over groups of this many ranks (all-to-all between them).
   int64_t expert_parallel = 1;
   int64_t tensor_parallel = 1;
+  // Kineto trace of optimizer steps [profile_from, profile_from + profile_steps) on every rank
+  // (task = seller): <run>/profile/rank-R.json, Chrome trace format. 0 = off.
+  int64_t profile_steps = 0;
+  int64_t profile_from = 20;
 
   void visit(FieldVisitor& v) override;
   void validate(Validator& check) const override;

@@ -1,6 +1,7 @@
 // The SELLER training loop (seller_trainer.h).
 #include "trainer/train/seller_trainer.h"
 
+#include <ATen/record_function.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "trainer/train/metrics_log.h"
 #include "trainer/train/model_parallel.h"
 #include "trainer/train/sasrec_trainer.h"
+#include "trainer/train/step_profiler.h"
 #include "trainer/train/train_progress.h"
 
 namespace seller::train {
@@ -176,6 +178,9 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
   Window win = dist.is_main() ? window_from(loop.window) : Window{};
   const size_t experts = cfg.adapter.kind == "moe" ? static_cast<size_t>(cfg.adapter.experts) : 0;
   model->train();
+  StepProfiler profiler(tc.profile_from, tc.profile_steps, device.is_cuda(),
+                        run_dir / "profile" / ("rank-" + std::to_string(dist.rank()) + ".json"),
+                        progress);
   const auto save = [&](bool sync) {
     loop.window = window_json(reduce_window(win, dist, experts));
     ckpt.save(loop, model, opt, best_state, sync);
@@ -206,14 +211,24 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
                            static_cast<double>(step_rows);
       const bool boundary = (m + 1) % tc.grad_accum == 0 || m + 1 == micro_per_epoch;
       if (ddp) ddp->set_sync(boundary);
-      const auto batch = make_batch(examples.train, tok_train, rows, pad).to(device);
+      if (m % tc.grad_accum == 0) profiler.at_step(loop.step);
+      model::SellerBatch batch;
+      {
+        RECORD_USER_SCOPE("seller.batch");
+        batch = make_batch(examples.train, tok_train, rows, pad).to(device);
+      }
       model::SellerLosses l;
       {
+        RECORD_USER_SCOPE("seller.forward");
         AutocastScope autocast(bf16);
         l = model->losses(batch, weights);
       }
-      (l.total * share).backward();
+      {
+        RECORD_USER_SCOPE("seller.backward");
+        (l.total * share).backward();
+      }
       if (hi > lo && mp.counts_rows()) {
+        RECORD_USER_SCOPE("seller.window");
         win.total += l.total.item<double>();
         win.expl += l.explanation.item<double>();
         win.item += l.item.item<double>();
@@ -232,17 +247,27 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       loop.consumed_samples += static_cast<int64_t>(global_rows);
       loop.next_micro = m + 1;
       if (!boundary) continue;
-      if (ddp) ddp->finish();
+      if (ddp) {
+        RECORD_USER_SCOPE("seller.ddp_finish");
+        ddp->finish();
+      }
       const double lr = scheduled_lr(tc, loop.step, total_steps);
       for (auto& g : opt.param_groups())
         static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-      if (tc.clip > 0) mp.clip(named, tc.clip);
-      opt.step();
-      opt.zero_grad();
+      if (tc.clip > 0) {
+        RECORD_USER_SCOPE("seller.clip");
+        mp.clip(named, tc.clip);
+      }
+      {
+        RECORD_USER_SCOPE("seller.optimizer");
+        opt.step();
+        opt.zero_grad();
+      }
       const int64_t step = ++loop.step;
       loop.lr = lr;
       ckpt.check();  // a failed background save stops the run here, not silently
       if (step % tc.log_every == 0 || step == total_steps) {
+        RECORD_USER_SCOPE("seller.log");
         const Window job = reduce_window(win, dist, experts);
         const double k = static_cast<double>(job.micro);
         const double eta =
@@ -254,7 +279,12 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
         win = Window{};
       }
       // One rank's SIGTERM/SIGUSR1 stops every rank at the same step.
-      if (const int sig = static_cast<int>(dist.max(StopSignals::pending()))) {
+      int sig = 0;
+      {
+        RECORD_USER_SCOPE("seller.signal_check");
+        sig = static_cast<int>(dist.max(StopSignals::pending()));
+      }
+      if (sig) {
         save(/*sync=*/true);
         log.write({{"event", "signal"}, {"signal", sig}, {"step", step}});
         if (progress)
@@ -312,6 +342,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
     if (tc.patience > 0 && loop.since_best >= tc.patience) break;
   }
   loop.done = true;
+  profiler.finish();
   if (cfg.checkpoint.save_at_end) save(/*sync=*/false);
   const int64_t step = loop.step;
   result.best_epoch = loop.best_epoch;
