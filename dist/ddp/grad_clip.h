@@ -28,11 +28,17 @@ struct NormEntry {
   int64_t replicas = 1;  // ranks of the model-parallel block holding the same tensor
 };
 
-// The global L2 norm of all gradients (collective over model_parallel).
+// The global L2 norm of all gradients (collective over model_parallel): as a float64 scalar on
+// the gradients' device, computed without a host synchronisation; and read back as a double.
+torch::Tensor global_grad_norm_tensor(const std::vector<NormEntry>& entries,
+                                      Communicator* model_parallel);
 double global_grad_norm(const std::vector<NormEntry>& entries, Communicator* model_parallel);
 
 // Scales the gradients in place when the global norm exceeds max_norm; returns the norm before
-// clipping.
+// clipping, on the device and without waiting for it (the training loop's form) ...
+torch::Tensor clip_grad_norm_async(const std::vector<NormEntry>& entries,
+                                   Communicator* model_parallel, double max_norm);
+// ... or read back (waits for the gradients).
 double clip_grad_norm_distributed(const std::vector<NormEntry>& entries,
                                   Communicator* model_parallel, double max_norm);
 

@@ -7,9 +7,9 @@
 
 namespace seller::model {
 
-SellerBatch SellerBatch::to(torch::Device device) const {
+SellerBatch SellerBatch::to(torch::Device device, bool non_blocking) const {
   SellerBatch b;
-  auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
+  auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device, non_blocking) : t; };
   b.history = move(history);
   b.next_targets = move(next_targets);
   b.candidates = move(candidates);
@@ -17,6 +17,11 @@ SellerBatch SellerBatch::to(torch::Device device) const {
   b.text_mask = move(text_mask);
   b.labels = move(labels);
   b.ratings = move(ratings);
+  b.label_index = move(label_index);
+  b.rated_rows = move(rated_rows);
+  b.label_count = label_count;
+  b.text_tokens = text_tokens;
+  b.has_item_targets = has_item_targets;
   return b;
 }
 
@@ -94,7 +99,9 @@ SellerLosses SellerModelImpl::losses(const SellerBatch& b, const SellerLossWeigh
 
   // Next-item loss on every history column with a target: softmax over all items, or a sampled
   // softmax with shared uniform negatives for catalogs too large for it (sasrec.loss = sampled).
-  if (w.item > 0 && b.next_targets.gt(0).any().item<bool>()) {
+  const bool item_targets =
+      b.has_item_targets >= 0 ? b.has_item_targets == 1 : b.next_targets.gt(0).any().item<bool>();
+  if (w.item > 0 && item_targets) {
     out.item = sasrec->loss_from_hidden(enc.seq_hidden.to(torch::kFloat32), b.next_targets,
                                         options_.item_negatives);
   } else {
@@ -115,13 +122,18 @@ SellerLosses SellerModelImpl::losses(const SellerBatch& b, const SellerLossWeigh
     DecoderInput in;
     in.inputs_embeds = embeds;
     in.attention_mask = mask;
-    auto hidden =
-        (replaced ? llm_path_.hidden_states(in) : llm->hidden_states(in)).narrow(1, k - 1, l);
-    const auto valid = b.labels.ne(-100);
-    out.explanation_tokens = valid.sum().item<int64_t>();
+    auto hidden = replaced ? llm_path_.hidden_states(in) : llm->hidden_states(in);  // [B, K+L, H]
+    // Labelled text positions as flat indices (row-major, the order of a boolean mask), then the
+    // hidden rows that predict them: text column j of row i is predicted at i*(K+L) + K-1 + j.
+    const auto index = b.label_index.defined()
+                           ? b.label_index
+                           : b.labels.ne(-100).reshape({-1}).nonzero().squeeze(1);
+    out.explanation_tokens = b.label_index.defined() ? b.label_count : index.size(0);
     if (out.explanation_tokens > 0) {
-      const auto h = hidden.index({valid});
-      const auto labels = b.labels.index({valid});
+      const auto rows = index.div(l, "floor");
+      const auto at = rows * (k + l) + (k - 1) + (index - rows * l);
+      const auto h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, at);
+      const auto labels = b.labels.reshape({-1}).index_select(0, index);
       out.explanation = replaced ? llm_path_.token_loss(h, labels)
                                  : torch::nn::functional::cross_entropy(
                                        llm->logits(h).to(torch::kFloat32), labels);
@@ -133,10 +145,11 @@ SellerLosses SellerModelImpl::losses(const SellerBatch& b, const SellerLossWeigh
   }
 
   // Rating regression on the rows that have a rating.
-  const auto rated = b.ratings.isnan().logical_not();
-  if (w.rating > 0 && rated.any().item<bool>()) {
+  const auto rated =
+      b.rated_rows.defined() ? b.rated_rows : b.ratings.isnan().logical_not().nonzero().squeeze(1);
+  if (w.rating > 0 && rated.size(0) > 0) {
     const auto pred = predict_rating(enc.fused).to(torch::kFloat32);
-    out.rating = torch::mse_loss(pred.index({rated}), b.ratings.index({rated}));
+    out.rating = torch::mse_loss(pred.index_select(0, rated), b.ratings.index_select(0, rated));
   } else {
     out.rating = zero;
   }

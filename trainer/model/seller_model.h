@@ -46,7 +46,16 @@ struct SellerBatch {
   torch::Tensor text_mask;     // [B, L] int64, 1 = real token
   torch::Tensor labels;        // [B, L] int64: the token at explanation/EOS positions, -100 else
   torch::Tensor ratings;       // [B] float32, NaN when unknown
-  SellerBatch to(torch::Device device) const;
+  // Facts that make_batch knows on the host, so that the losses take their shapes without a
+  // device synchronisation (a batch built without them, -1 / undefined, has them derived on the
+  // device instead, at one synchronisation each).
+  torch::Tensor label_index;  // [N] int64 flat positions (row * L + column) with a label
+  torch::Tensor rated_rows;   // [R] int64 rows with a rating
+  int64_t label_count = -1;   // N
+  int64_t text_tokens = -1;   // sum of text_mask
+  int has_item_targets = -1;  // 1: some next_targets > 0; 0: none
+  // The same batch on `device`; non_blocking copies need the host tensors in pinned memory.
+  SellerBatch to(torch::Device device, bool non_blocking = false) const;
 };
 
 struct SellerEncoding {

@@ -68,16 +68,17 @@ std::unique_ptr<dist::DistributedDataParallel> ModelParallel::make_ddp(
 
 void ModelParallel::clip(const dist::DistributedDataParallel::NamedParams& named,
                          double max_norm) const {
+  // Never synchronises with the device (grad_clip.h): torch's clip_grad_norm_ reads the norm
+  // back, which left the GPU idle while the host launched the optimizer step.
+  std::vector<dist::NormEntry> entries;
   if (!split()) {
-    std::vector<torch::Tensor> params;
-    for (const auto& [n, p] : named) params.push_back(p);
-    torch::nn::utils::clip_grad_norm_(params, max_norm);
+    for (const auto& [n, p] : named) entries.push_back({p, 1});
+    dist::clip_grad_norm_async(entries, nullptr, max_norm);
     return;
   }
   // Ranks of the tp x ep block holding the same tensor: an expert row block lives on the tp
   // ranks of its ep rank, a slice on the ep ranks of its tp rank, the rest on all of them
   // (with ep = 1 the first and the last rule agree).
-  std::vector<dist::NormEntry> entries;
   for (const auto& [n, p] : named) {
     int64_t replicas = tp_size_ * ep_size_;
     if (AdapterExpertParallel::is_expert(n))
@@ -86,7 +87,7 @@ void ModelParallel::clip(const dist::DistributedDataParallel::NamedParams& named
       replicas = ep_size_;
     entries.push_back({p, replicas});
   }
-  dist::clip_grad_norm_distributed(entries, groups_->mp.get(), max_norm);
+  dist::clip_grad_norm_async(entries, groups_->mp.get(), max_norm);
 }
 
 ckpt::Layout ModelParallel::layout() const {

@@ -123,23 +123,37 @@ void history_tensors(const std::vector<data::ExplainExample>& examples,
 model::SellerBatch make_batch(const std::vector<data::ExplainExample>& examples,
                               const std::vector<TokenizedExample>& tokens,
                               std::span<const size_t> rows, int64_t pad_id, HistoryControl control,
-                              uint64_t seed) {
+                              uint64_t seed, bool pinned) {
   model::SellerBatch b;
   history_tensors(examples, rows, control, seed, b.history, b.next_targets);
   const auto n = static_cast<int64_t>(rows.size());
-  size_t l = 1;
-  for (size_t r : rows) l = std::max(l, tokens[r].prompt.size() + tokens[r].explanation.size());
+  size_t l = 1, labelled = 0, rated = 0;
+  for (size_t r : rows) {
+    l = std::max(l, tokens[r].prompt.size() + tokens[r].explanation.size());
+    labelled += tokens[r].explanation.size();
+    rated += std::isnan(examples[r].rating) ? 0 : 1;
+  }
   const auto L = static_cast<int64_t>(l);
-  b.input_ids = torch::full({n, L}, pad_id, torch::kInt64);
-  b.text_mask = torch::zeros({n, L}, torch::kInt64);
-  b.labels = torch::full({n, L}, int64_t{-100}, torch::kInt64);
-  b.candidates = torch::empty({n}, torch::kInt64);
-  b.ratings = torch::empty({n}, torch::kFloat32);
+  const auto i64 = torch::TensorOptions().dtype(torch::kInt64).pinned_memory(pinned);
+  b.input_ids = torch::full({n, L}, pad_id, i64);
+  b.text_mask = torch::zeros({n, L}, i64);
+  b.labels = torch::full({n, L}, int64_t{-100}, i64);
+  b.candidates = torch::empty({n}, i64);
+  b.ratings = torch::empty({n}, i64.dtype(torch::kFloat32));
+  b.label_index = torch::empty({static_cast<int64_t>(labelled)}, i64);
+  b.rated_rows = torch::empty({static_cast<int64_t>(rated)}, i64);
+  if (pinned) {
+    b.history = b.history.pin_memory();
+    b.next_targets = b.next_targets.pin_memory();
+  }
   auto ids = b.input_ids.accessor<int64_t, 2>();
   auto mask = b.text_mask.accessor<int64_t, 2>();
   auto lab = b.labels.accessor<int64_t, 2>();
   auto cand = b.candidates.accessor<int64_t, 1>();
   auto rat = b.ratings.accessor<float, 1>();
+  auto label_at = b.label_index.data_ptr<int64_t>();
+  auto rated_at = b.rated_rows.data_ptr<int64_t>();
+  int64_t text_tokens = 0;
   for (int64_t i = 0; i < n; ++i) {
     const size_t r = rows[static_cast<size_t>(i)];
     const auto& t = tokens[r];
@@ -151,11 +165,17 @@ model::SellerBatch make_batch(const std::vector<data::ExplainExample>& examples,
     for (int64_t id : t.explanation) {
       ids[i][at] = id;
       lab[i][at] = id;
+      *label_at++ = i * L + at;
       mask[i][at++] = 1;
     }
+    text_tokens += at;
     cand[i] = examples[r].item;
     rat[i] = examples[r].rating;
+    if (!std::isnan(rat[i])) *rated_at++ = i;
   }
+  b.label_count = static_cast<int64_t>(labelled);
+  b.text_tokens = text_tokens;
+  b.has_item_targets = b.next_targets.gt(0).any().item<bool>() ? 1 : 0;  // host tensor: no sync
   return b;
 }
 

@@ -56,9 +56,11 @@ void history_tensors(const std::vector<data::ExplainExample>& examples,
                      std::span<const size_t> rows, HistoryControl control, uint64_t seed,
                      torch::Tensor& history, torch::Tensor& next_targets);
 
+// `pinned` allocates the host tensors in page-locked memory, for non-blocking copies to a GPU.
 model::SellerBatch make_batch(const std::vector<data::ExplainExample>& examples,
                               const std::vector<TokenizedExample>& tokens,
                               std::span<const size_t> rows, int64_t pad_id,
-                              HistoryControl control = HistoryControl::kReal, uint64_t seed = 0);
+                              HistoryControl control = HistoryControl::kReal, uint64_t seed = 0,
+                              bool pinned = false);
 
 }  // namespace seller::train

@@ -4,6 +4,7 @@
 #include <ATen/record_function.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -55,8 +56,7 @@ SellerEvalFigures figures_from(const nlohmann::json& j) {
 // The loop proper; train_seller() wraps it so that an error on one rank aborts the others.
 SellerTrainResult run_training(const core::Config& cfg, const std::string& config_yaml,
                                const data::Dataset& ds, const std::filesystem::path& run_dir,
-                               std::ostream* progress_all, torch::Device device,
-                               const TrainDist& dist) {
+                               std::ostream* progress_all, torch::Device device, TrainDist& dist) {
   const auto t0 = Clock::now();
   const auto& tc = cfg.train;
   // Rank 0 speaks for the job: the console, metrics.jsonl and the run folder are its.
@@ -181,7 +181,24 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
   StepProfiler profiler(tc.profile_from, tc.profile_steps, device.is_cuda(),
                         run_dir / "profile" / ("rank-" + std::to_string(dist.rank()) + ".json"),
                         progress);
+  // The window's loss sums stay on the device until a progress line or a checkpoint reads them:
+  // reading each micro-batch's losses would make the host wait for the GPU every micro-batch.
+  // They start from the window's host sums, so the additions happen in the same order as a
+  // host-side running sum's (a resumed window continues bit for bit).
+  torch::Tensor win_sums;
+  const auto flush_window = [&] {
+    if (!win_sums.defined()) return;
+    const auto h = win_sums.cpu();
+    const double* v = h.data_ptr<double>();
+    win.total = v[0];
+    win.expl = v[1];
+    win.item = v[2];
+    win.rating = v[3];
+    win.moe = v[4];
+    win_sums = torch::Tensor();
+  };
   const auto save = [&](bool sync) {
+    flush_window();
     loop.window = window_json(reduce_window(win, dist, experts));
     ckpt.save(loop, model, opt, best_state, sync);
   };
@@ -215,7 +232,10 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       model::SellerBatch batch;
       {
         RECORD_USER_SCOPE("seller.batch");
-        batch = make_batch(examples.train, tok_train, rows, pad).to(device);
+        // Pinned host tensors and non-blocking copies on a GPU: a plain copy waits for the stream.
+        const bool gpu = device.is_cuda();
+        batch = make_batch(examples.train, tok_train, rows, pad, HistoryControl::kReal, 0, gpu)
+                    .to(device, gpu);
       }
       model::SellerLosses l;
       {
@@ -229,15 +249,19 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       }
       if (hi > lo && mp.counts_rows()) {
         RECORD_USER_SCOPE("seller.window");
-        win.total += l.total.item<double>();
-        win.expl += l.explanation.item<double>();
-        win.item += l.item.item<double>();
-        win.rating += l.rating.item<double>();
-        win.moe += l.moe.item<double>();
+        if (!win_sums.defined()) {
+          const std::vector<double> start = {win.total, win.expl, win.item, win.rating, win.moe};
+          // A fresh window starts from zeros made on the device; a resumed one pays one copy.
+          win_sums = std::all_of(start.begin(), start.end(), [](double x) { return x == 0.0; })
+                         ? torch::zeros({5}, torch::TensorOptions(torch::kDouble).device(device))
+                         : torch::tensor(start, torch::kDouble).to(device);
+        }
+        const auto d = [](const torch::Tensor& t) { return t.detach().to(torch::kDouble); };
+        win_sums += torch::stack({d(l.total), d(l.explanation), d(l.item), d(l.rating), d(l.moe)});
         win.micro += 1;
         win.examples += static_cast<int64_t>(rows.size());
-        win.tokens += batch.text_mask.sum().item<int64_t>() +
-                      static_cast<int64_t>(rows.size()) * cfg.adapter.num_prompts;
+        win.tokens +=
+            batch.text_tokens + static_cast<int64_t>(rows.size()) * cfg.adapter.num_prompts;
         if (win.moe_stats.tokens_per_expert.empty())
           win.moe_stats = l.stats;
         else
@@ -268,6 +292,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       ckpt.check();  // a failed background save stops the run here, not silently
       if (step % tc.log_every == 0 || step == total_steps) {
         RECORD_USER_SCOPE("seller.log");
+        flush_window();
         const Window job = reduce_window(win, dist, experts);
         const double k = static_cast<double>(job.micro);
         const double eta =
@@ -282,7 +307,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
       int sig = 0;
       {
         RECORD_USER_SCOPE("seller.signal_check");
-        sig = static_cast<int>(dist.max(StopSignals::pending()));
+        sig = static_cast<int>(dist.max_one_late(StopSignals::pending()));
       }
       if (sig) {
         save(/*sync=*/true);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <c10/core/impl/VirtualGuardImpl.h>
+
 #include "trainer/core/error.h"
 #include "trainer/io/store_rendezvous.h"
 
@@ -153,6 +155,24 @@ int64_t TrainDist::max(int64_t value) const {
   auto t = torch::tensor({value}, torch::kLong).to(comm_device_);
   world_->all_reduce(t, dist::ReduceOp::kMax);
   return t.cpu().item<int64_t>();
+}
+
+int64_t TrainDist::max_one_late(int64_t value) {
+  if (!world_ || !comm_device_.is_cuda()) return max(value);
+  int64_t previous = 0;
+  if (late_ready_) {
+    late_ready_->synchronize();
+    previous = late_host_.item<int64_t>();
+  }
+  // Made on the device (a host tensor's .to(device) would wait for the whole stream).
+  auto t = torch::full({1}, value, torch::TensorOptions().dtype(torch::kLong).device(comm_device_));
+  world_->all_reduce(t, dist::ReduceOp::kMax);
+  late_host_ = torch::empty({1}, torch::TensorOptions().dtype(torch::kLong).pinned_memory(true));
+  late_host_.copy_(t, /*non_blocking=*/true);
+  late_ready_ = std::make_shared<c10::Event>(c10::DeviceType::CUDA);
+  const c10::impl::VirtualGuardImpl cuda(c10::DeviceType::CUDA);
+  late_ready_->record(cuda.getStream(comm_device_));
+  return previous;
 }
 
 void TrainDist::broadcast_parameters(const std::vector<torch::Tensor>& params) const {

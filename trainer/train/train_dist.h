@@ -21,6 +21,7 @@
 // the device is cuda:<local rank> and set as current before the communicator is made.
 #pragma once
 
+#include <c10/core/Event.h>
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -66,6 +67,11 @@ class TrainDist {
   void sum(std::vector<int64_t>& values) const;
   // The largest of the ranks' values (the stop-signal agreement: one rank's SIGTERM stops all).
   int64_t max(int64_t value) const;
+  // The same agreement without stalling a GPU step: on a CUDA communicator call s starts the
+  // all-reduce and a copy to pinned host memory and returns call s-1's result (long finished by
+  // then; 0 at the first call), so every rank sees the same value at the same call, one call
+  // late. On CPU it is max(value) at once.
+  int64_t max_one_late(int64_t value);
   // Rank 0's parameters on every rank (a start-up guard against divergent initialisation).
   void broadcast_parameters(const std::vector<torch::Tensor>& params) const;
   void barrier() const;
@@ -86,6 +92,8 @@ class TrainDist {
   torch::Device comm_device_{torch::kCPU};  // where collective buffers live
   std::unique_ptr<dist::Rendezvous> rendezvous_;
   dist::CommunicatorPtr world_;
+  torch::Tensor late_host_;                 // max_one_late: the pending result (pinned)
+  std::shared_ptr<c10::Event> late_ready_;  // recorded after its copy
 };
 
 }  // namespace seller::train
