@@ -121,6 +121,48 @@ TEST(SellerBatch, LayoutAndMasks) {
   EXPECT_TRUE(std::get<0>(sh.history[3].sort()).equal(std::get<0>(b.history[3].sort())));
 }
 
+TEST(SellerBatch, HostFactsMatchTheTensors) {
+  const auto f = fixture(7);
+  const auto b = make_batch(f.examples, f.tokens, all_rows(7), 0);
+  const auto labelled = b.labels.ne(-100).reshape({-1}).nonzero().squeeze(1);
+  EXPECT_TRUE(b.label_index.equal(labelled));
+  EXPECT_EQ(b.label_count, labelled.size(0));
+  EXPECT_EQ(b.text_tokens, b.text_mask.sum().item<int64_t>());
+  EXPECT_TRUE(b.rated_rows.equal(b.ratings.isnan().logical_not().nonzero().squeeze(1)));
+  EXPECT_EQ(b.rated_rows.size(0), 4);  // rows 0, 3 and 6 have no rating
+  EXPECT_EQ(b.has_item_targets, 1);
+  const auto none = make_batch(f.examples, f.tokens, all_rows(7), 0, HistoryControl::kNone);
+  EXPECT_EQ(none.has_item_targets, 0);
+}
+
+TEST(SellerModel, HostFactsGiveTheSameLossesAndGradientsAsDeviceMasks) {
+  // The facts make_batch computes on the host replace boolean masks on the device; a batch
+  // without them (as a caller may build) takes the mask path. Both must agree exactly.
+  const auto f = fixture(7);
+  const auto with = make_batch(f.examples, f.tokens, all_rows(7), 0);
+  auto without = with;
+  without.label_index = without.rated_rows = torch::Tensor();
+  without.label_count = without.text_tokens = without.has_item_targets = -1;
+  std::vector<std::vector<torch::Tensor>> grads;
+  std::vector<model::SellerLosses> losses;
+  for (const model::SellerBatch* b : {&with, static_cast<const model::SellerBatch*>(&without)}) {
+    torch::manual_seed(3);
+    auto m = tiny_model("moe", /*learned=*/true);
+    auto l = m->losses(*b, model::SellerLossWeights{});
+    l.total.backward();
+    std::vector<torch::Tensor> g;
+    for (const auto& p : m->parameters()) g.push_back(p.grad().clone());
+    grads.push_back(g);
+    losses.push_back(l);
+  }
+  EXPECT_EQ(losses[0].explanation_tokens, losses[1].explanation_tokens);
+  for (auto pick : {&model::SellerLosses::total, &model::SellerLosses::explanation,
+                    &model::SellerLosses::item, &model::SellerLosses::rating})
+    EXPECT_TRUE((losses[0].*pick).equal(losses[1].*pick));
+  ASSERT_EQ(grads[0].size(), grads[1].size());
+  for (size_t i = 0; i < grads[0].size(); ++i) EXPECT_TRUE(grads[0][i].equal(grads[1][i])) << i;
+}
+
 TEST(SellerModel, ExplanationLossEqualsIndependentComputation) {
   auto m = tiny_model();
   m->eval();
