@@ -31,10 +31,10 @@ Spec spec() {
   s.what = text.substr(0, at);
   if (at != std::string::npos) s.save = std::atoi(text.c_str() + at + 1);
   SELLER_THROW_IF_NOT(s.what == "kill-after-chunk" || s.what == "enospc" || s.what == "erofs" ||
-                          s.what == "kill-before-commit",
+                          s.what == "kill-before-commit" || s.what == "sigusr1-at-step",
                       ConfigError, "SELLER_FAULT = '", text,
                       "': expected kill-after-chunk, kill-before-commit, enospc or erofs, "
-                      "optionally @<save number>");
+                      "optionally @<save number>, or sigusr1-at-step@<step>");
   return s;
 }
 
@@ -43,12 +43,21 @@ Spec spec() {
 void fault_begin_save() { g_saves.fetch_add(1); }
 int fault_saves_so_far() { return g_saves.load(); }
 
+static bool this_rank() {
+  if (const char* only = std::getenv("SELLER_FAULT_RANK"); only && *only)
+    return std::atoi(only) == dist::detect_rank_info().rank;
+  return true;
+}
+
+void fault_step(long long step) {
+  const Spec s = spec();
+  if (s.what == "sigusr1-at-step" && s.save == step && this_rank()) ::raise(SIGUSR1);
+}
+
 void fault_point(FaultPoint point, const std::filesystem::path& path) {
   const Spec s = spec();
-  if (s.what.empty() || s.save != g_saves.load()) return;
-  if (const char* only = std::getenv("SELLER_FAULT_RANK"); only && *only) {
-    if (std::atoi(only) != dist::detect_rank_info().rank) return;
-  }
+  if (s.what.empty() || s.what == "sigusr1-at-step" || s.save != g_saves.load()) return;
+  if (!this_rank()) return;
   if (point == FaultPoint::kBeforeMkdir && s.what == "erofs")
     throw DataError(detail::concat(path.string(), ": cannot create folder: ", std::strerror(EROFS),
                                    " (injected by SELLER_FAULT=erofs)"));

@@ -6,6 +6,9 @@
 //   erofs             the checkpoint folder cannot be created, as on a read-only file system
 //                     (EROFS; tests run as root, where chmod does not stop writes)
 //   kill-before-commit raise SIGKILL after the manifest is written, before the rename
+//   sigusr1-at-step   raise SIGUSR1 in this process after optimizer step <save> (here the number
+//                     counts steps, not saves): one rank "receives" the signal Slurm would send,
+//                     without a race between the signal and a fast run (fault_step)
 // Unset or empty: no fault. An unknown value is a ConfigError, so a typo never passes silently.
 // SELLER_FAULT_RANK=<r> limits the fault to the process of rank r (rank from the launcher's
 // environment, trainer/io/rank_env.h), e.g. one rank of an mpirun job dying in mid-save.
@@ -24,5 +27,7 @@ void fault_begin_save();
 int fault_saves_so_far();
 // Acts on SELLER_FAULT at `point`: may throw DataError naming `path` or kill the process.
 void fault_point(FaultPoint point, const std::filesystem::path& path);
+// Acts on SELLER_FAULT=sigusr1-at-step@<step> after optimizer step `step` (1-based).
+void fault_step(long long step);
 
 }  // namespace seller::ckpt

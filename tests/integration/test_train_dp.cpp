@@ -71,6 +71,23 @@ TEST_F(TrainDp, Sigusr1SavesOnEveryRankAndTheSameCommandResumesBitExact) {
   expect_same_as_reference("sig");
 }
 
+// Slurm may signal one task before the others see theirs: SIGUSR1 raised inside rank 1 alone
+// after step 40 (SELLER_FAULT=sigusr1-at-step, checkpoints/fault.h) must stop both ranks at the
+// same step with one committed checkpoint, and the same command must end where the
+// uninterrupted run ends.
+TEST_F(TrainDp, Sigusr1OnOneRankStopsEveryRank) {
+  const std::string extra = " --set train.batch_size=8";
+  ASSERT_TRUE(reference_2_ranks());
+  const auto stopped = sh("SELLER_FAULT=sigusr1-at-step@40 SELLER_FAULT_RANK=1 " + mpirun(2) +
+                          seller_bin() + args("sig1", extra));
+  EXPECT_EQ(stopped.exit_code, 143) << stopped.output;
+  EXPECT_NE(stopped.output.find("signal 10: saved step 40 "), std::string::npos) << stopped.output;
+  const auto resumed = sh(mpirun(2) + seller_bin() + args("sig1", extra));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  expect_same_as_reference("sig1");
+}
+
 // kill -9 of one rank: in mid-training (after the step-20 commit) and in mid-save (rank 1 dies
 // right after writing its chunk of the step-20 checkpoint, while rank 0 waits to commit). mpirun
 // takes the job down; the same command resumes from the newest committed checkpoint and ends

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <span>
 
+#include "checkpoints/fault.h"
 #include "dist/ddp/ddp.h"
 #include "trainer/core/error.h"
 #include "trainer/data/synthetic/prng.h"
@@ -294,6 +295,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
         opt.zero_grad();
       }
       const int64_t step = ++loop.step;
+      ckpt::fault_step(step);  // tests: SELLER_FAULT=sigusr1-at-step@N (checkpoints/fault.h)
       loop.lr = lr;
       ckpt.check();  // a failed background save stops the run here, not silently
       if (step % tc.log_every == 0 || step == total_steps) {
