@@ -14,6 +14,10 @@
 # (layouts may differ per model: "main=dp,ep;llm170m=dp,tp")
 # SELLER_BENCH_PROFILE=N also records a Kineto trace of N steps (from step 3 x log_every) on every
 # rank and prints scripts/bench/trace_summary.py of rank 0's after each row.
+# SELLER_BENCH_REPEAT=R runs every model's rows R times, interleaved (1 GPU, then the others, then
+# again), and ends with each row's median examples/s and median efficiency (each repeat's
+# efficiency against its own 1-GPU run) with their spread: identical host-bound runs on a shared
+# VM vary by +-20% (docs/benchmarks.md), so one run per row says little.
 # (layout dp-widepool: dp with OMP_NUM_THREADS = all cores on every rank, the behaviour before
 # seller train shared the cores out among a node's ranks.)
 set -euo pipefail
@@ -29,6 +33,7 @@ device=${SELLER_BENCH_DEVICE:-cuda}
 steps=${SELLER_BENCH_STEPS:-240}
 log_every=$(( steps / 12 > 0 ? steps / 12 : 1 ))
 profile=${SELLER_BENCH_PROFILE:-0}
+repeat=${SELLER_BENCH_REPEAT:-1}
 autocast=bf16; [ "$device" = cpu ] && autocast=off
 rm -rf "$out"; mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -60,7 +65,7 @@ EOF
 }
 
 run_one() {  # model layout gpus -> prints a table row; the 1-GPU run of a model is its base
-  local model=$1 layout=$2 n=$3 name=$1-$2-$3 par="" env=()
+  local model=$1 layout=$2 n=$3 name=$1-$2-$3-r$r par="" env=()
   case $layout in
     ep) par="--set train.expert_parallel=$n" ;;
     tp) par="--set train.tensor_parallel=$n" ;;
@@ -90,6 +95,7 @@ run_one() {  # model layout gpus -> prints a table row; the 1-GPU run of a model
     eff=$(python3 -c "print(f'{$eps / ($n * ${base[$model]}) * 100:.1f}%')" 2>/dev/null || echo -)
   fi
   printf "%-8s %-12s %4s %12s %12s %8s %10s\n" "$model" "$layout" "$n" "$eps" "$tps" "$windows" "$eff"
+  echo "$model $layout $n $eps $eff" >> "$out/rows.txt"
   if [ "$profile" -gt 0 ]; then
     python3 scripts/bench/trace_summary.py --top 10 "$out/$name/profile/rank-0.json" || true
     rm -rf "$out/$name/profile"  # traces are tens of MB a rank
@@ -97,7 +103,9 @@ run_one() {  # model layout gpus -> prints a table row; the 1-GPU run of a model
 }
 
 declare -A base
+r=1
 printf "%-8s %-12s %4s %12s %12s %8s %10s\n" model layout gpus "examples/s" "tokens/s" windows efficiency
+for (( r = 1; r <= repeat; ++r )); do
 for model in ${models//,/ }; do
   run_one "$model" dp 1
   # layouts: one list for every model, or per model as "main=dp,ep;llm170m=dp,tp"
@@ -111,3 +119,22 @@ for model in ${models//,/ }; do
     done
   done
 done
+done
+if [ "$repeat" -gt 1 ]; then
+  echo "median of $repeat runs (min - max):"
+  python3 - "$out/rows.txt" <<'EOF'
+import collections, statistics, sys
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    model, layout, n, eps, eff = line.split()
+    rows[(model, layout, int(n))].append((float(eps), eff))
+for (model, layout, n), v in rows.items():
+    eps = [e for e, _ in v]
+    line = f"{model:8s} {layout:12s} {n:4d} {statistics.median(eps):10.1f} ({min(eps):.1f} - {max(eps):.1f})"
+    effs = [float(f.strip('%x')) for _, f in v if f != "-"]
+    if n > 1 and effs:
+        unit = "x" if v[0][1].startswith("x") else "%"
+        line += f"  efficiency {statistics.median(effs):.1f}{unit} ({min(effs):.1f} - {max(effs):.1f})"
+    print(line)
+EOF
+fi
