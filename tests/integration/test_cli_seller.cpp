@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -156,6 +157,37 @@ TEST_F(SellerCli, HistoryControlsAndEval) {
   const auto m =
       nlohmann::json::parse(seller::testing::read_file(tmp_->path() / "eval" / "metrics.json"));
   EXPECT_FALSE(m.empty());
+}
+
+// train.profile_steps: a Kineto trace of exactly the asked optimizer steps, with the loop's
+// phases as named scopes, written whole (no temporary left); a negative count names the key.
+TEST_F(SellerCli, ProfileWritesATraceOfTheAskedSteps) {
+  const auto r = seller(
+      std::string("train") + kTiny + " --set train.max_steps=6" +
+      " --set train.profile_steps=2 --set train.profile_from=2" + " --set train.data=" + data() +
+      " --set run.output_dir=" + (tmp_->path() / "runs").string() + " --set run.name=prof");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const fs::path trace = tmp_->path() / "runs" / "prof" / "profile" / "rank-0.json";
+  ASSERT_TRUE(fs::exists(trace)) << r.output;
+  EXPECT_FALSE(fs::exists(trace.string() + ".tmp"));
+  std::ifstream in(trace);
+  const auto j = nlohmann::json::parse(in);
+  std::map<std::string, int> scopes;
+  int ops = 0;
+  for (const auto& e : j.at("traceEvents")) {
+    const auto name = e.value("name", std::string());
+    if (name.rfind("seller.", 0) == 0) ++scopes[name];
+    if (e.value("cat", std::string()) == "cpu_op") ++ops;
+  }
+  EXPECT_EQ(scopes["seller.optimizer"], 2);
+  EXPECT_EQ(scopes["seller.batch"], 2);  // grad_accum 1: one micro-batch a step
+  EXPECT_EQ(scopes["seller.forward"], 2);
+  EXPECT_EQ(scopes["seller.backward"], 2);
+  EXPECT_GT(ops, 100) << "the trace holds no operators";
+  const auto bad = seller(std::string("train") + kTiny + " --set train.data=" + data() +
+                          " --set train.profile_steps=-1");
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("train.profile_steps"), std::string::npos) << bad.output;
 }
 
 TEST_F(SellerCli, BadInputIsRejectedWithoutOutput) {
