@@ -22,7 +22,7 @@ void fused_adamw_step(torch::optim::AdamW& opt) {
     struct Lists {
       std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs;
     };
-    std::map<std::tuple<int64_t, std::string, int>, Lists> calls;
+    std::map<std::tuple<int64_t, int, int, int>, Lists> calls;  // step, device, dtype
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       auto& slot = opt.state()[p.unsafeGetTensorImpl()];
@@ -35,7 +35,8 @@ void fused_adamw_step(torch::optim::AdamW& opt) {
       }
       auto& s = static_cast<torch::optim::AdamWParamState&>(*slot);
       s.step(s.step() + 1);
-      auto& l = calls[{s.step(), p.device().str(), static_cast<int>(p.scalar_type())}];
+      auto& l = calls[{s.step(), static_cast<int>(p.device().type()), p.device().index(),
+                       static_cast<int>(p.scalar_type())}];
       l.params.push_back(p);
       l.grads.push_back(p.grad());
       l.exp_avgs.push_back(s.exp_avg());

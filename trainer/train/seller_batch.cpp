@@ -95,7 +95,7 @@ std::vector<TokenizedExample> tokenize_examples(const std::vector<data::ExplainE
 
 void history_tensors(const std::vector<data::ExplainExample>& examples,
                      std::span<const size_t> rows, HistoryControl control, uint64_t seed,
-                     torch::Tensor& history, torch::Tensor& next_targets) {
+                     torch::Tensor& history, torch::Tensor& next_targets, bool pinned) {
   std::vector<std::vector<uint32_t>> hs;
   hs.reserve(rows.size());
   size_t t = 1;
@@ -104,8 +104,9 @@ void history_tensors(const std::vector<data::ExplainExample>& examples,
     t = std::max(t, hs.back().size());
   }
   const auto b = static_cast<int64_t>(rows.size());
-  history = torch::zeros({b, static_cast<int64_t>(t)}, torch::kInt64);
-  next_targets = torch::zeros({b, static_cast<int64_t>(t)}, torch::kInt64);
+  const auto i64 = torch::TensorOptions().dtype(torch::kInt64).pinned_memory(pinned);
+  history = torch::zeros({b, static_cast<int64_t>(t)}, i64);
+  next_targets = torch::zeros({b, static_cast<int64_t>(t)}, i64);
   auto H = history.accessor<int64_t, 2>();
   auto N = next_targets.accessor<int64_t, 2>();
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -125,7 +126,7 @@ model::SellerBatch make_batch(const std::vector<data::ExplainExample>& examples,
                               std::span<const size_t> rows, int64_t pad_id, HistoryControl control,
                               uint64_t seed, bool pinned) {
   model::SellerBatch b;
-  history_tensors(examples, rows, control, seed, b.history, b.next_targets);
+  history_tensors(examples, rows, control, seed, b.history, b.next_targets, pinned);
   const auto n = static_cast<int64_t>(rows.size());
   size_t l = 1, labelled = 0, rated = 0;
   for (size_t r : rows) {
@@ -142,10 +143,6 @@ model::SellerBatch make_batch(const std::vector<data::ExplainExample>& examples,
   b.ratings = torch::empty({n}, i64.dtype(torch::kFloat32));
   b.label_index = torch::empty({static_cast<int64_t>(labelled)}, i64);
   b.rated_rows = torch::empty({static_cast<int64_t>(rated)}, i64);
-  if (pinned) {
-    b.history = b.history.pin_memory();
-    b.next_targets = b.next_targets.pin_memory();
-  }
   auto ids = b.input_ids.accessor<int64_t, 2>();
   auto mask = b.text_mask.accessor<int64_t, 2>();
   auto lab = b.labels.accessor<int64_t, 2>();

@@ -54,7 +54,7 @@ int64_t eos_id_of(const text::Tokenizer& tokenizer);
 // `seed` keys the shuffled control per example index.
 void history_tensors(const std::vector<data::ExplainExample>& examples,
                      std::span<const size_t> rows, HistoryControl control, uint64_t seed,
-                     torch::Tensor& history, torch::Tensor& next_targets);
+                     torch::Tensor& history, torch::Tensor& next_targets, bool pinned = false);
 
 // `pinned` allocates the host tensors in page-locked memory, for non-blocking copies to a GPU.
 model::SellerBatch make_batch(const std::vector<data::ExplainExample>& examples,
