@@ -38,16 +38,17 @@ Spec spec() {
   return s;
 }
 
-}  // namespace
-
-void fault_begin_save() { g_saves.fetch_add(1); }
-int fault_saves_so_far() { return g_saves.load(); }
-
-static bool this_rank() {
+// SELLER_FAULT_RANK, when set, names the one rank a fault applies to.
+bool this_rank() {
   if (const char* only = std::getenv("SELLER_FAULT_RANK"); only && *only)
     return std::atoi(only) == dist::detect_rank_info().rank;
   return true;
 }
+
+}  // namespace
+
+void fault_begin_save() { g_saves.fetch_add(1); }
+int fault_saves_so_far() { return g_saves.load(); }
 
 void fault_step(long long step) {
   const Spec s = spec();

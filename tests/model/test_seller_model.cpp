@@ -126,7 +126,6 @@ TEST(SellerBatch, HostFactsMatchTheTensors) {
   const auto b = make_batch(f.examples, f.tokens, all_rows(7), 0);
   const auto labelled = b.labels.ne(-100).reshape({-1}).nonzero().squeeze(1);
   EXPECT_TRUE(b.label_index.equal(labelled));
-  EXPECT_EQ(b.label_count, labelled.size(0));
   EXPECT_EQ(b.text_tokens, b.text_mask.sum().item<int64_t>());
   EXPECT_TRUE(b.rated_rows.equal(b.ratings.isnan().logical_not().nonzero().squeeze(1)));
   EXPECT_EQ(b.rated_rows.size(0), 4);  // rows 0, 3 and 6 have no rating
@@ -142,7 +141,7 @@ TEST(SellerModel, HostFactsGiveTheSameLossesAndGradientsAsDeviceMasks) {
   const auto with = make_batch(f.examples, f.tokens, all_rows(7), 0);
   auto without = with;
   without.label_index = without.rated_rows = torch::Tensor();
-  without.label_count = without.text_tokens = without.has_item_targets = -1;
+  without.text_tokens = without.has_item_targets = -1;
   std::vector<std::vector<torch::Tensor>> grads;
   std::vector<model::SellerLosses> losses;
   for (const model::SellerBatch* b : {&with, static_cast<const model::SellerBatch*>(&without)}) {

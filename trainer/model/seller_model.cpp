@@ -19,7 +19,6 @@ SellerBatch SellerBatch::to(torch::Device device, bool non_blocking) const {
   b.ratings = move(ratings);
   b.label_index = move(label_index);
   b.rated_rows = move(rated_rows);
-  b.label_count = label_count;
   b.text_tokens = text_tokens;
   b.has_item_targets = has_item_targets;
   return b;
@@ -128,7 +127,7 @@ SellerLosses SellerModelImpl::losses(const SellerBatch& b, const SellerLossWeigh
     const auto index = b.label_index.defined()
                            ? b.label_index
                            : b.labels.ne(-100).reshape({-1}).nonzero().squeeze(1);
-    out.explanation_tokens = b.label_index.defined() ? b.label_count : index.size(0);
+    out.explanation_tokens = index.size(0);  // a size: known on the host, no synchronisation
     if (out.explanation_tokens > 0) {
       const auto rows = index.div(l, "floor");
       const auto at = rows * (k + l) + (k - 1) + (index - rows * l);

@@ -51,7 +51,6 @@ struct SellerBatch {
   // device instead, at one synchronisation each).
   torch::Tensor label_index;  // [N] int64 flat positions (row * L + column) with a label
   torch::Tensor rated_rows;   // [R] int64 rows with a rating
-  int64_t label_count = -1;   // N
   int64_t text_tokens = -1;   // sum of text_mask
   int has_item_targets = -1;  // 1: some next_targets > 0; 0: none
   // The same batch on `device`; non_blocking copies need the host tensors in pinned memory.

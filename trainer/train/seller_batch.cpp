@@ -170,7 +170,6 @@ model::SellerBatch make_batch(const std::vector<data::ExplainExample>& examples,
     rat[i] = examples[r].rating;
     if (!std::isnan(rat[i])) *rated_at++ = i;
   }
-  b.label_count = static_cast<int64_t>(labelled);
   b.text_tokens = text_tokens;
   b.has_item_targets = b.next_targets.gt(0).any().item<bool>() ? 1 : 0;  // host tensor: no sync
   return b;
