@@ -7,7 +7,8 @@
 #       global batch stays one micro-batch: the figure is strong scaling of the LLM).
 # Two model sizes: "main" (configs/main.yaml, ~1M parameters: launch-bound) and "llm170m" (the
 # same with a 12-layer, 1024-wide decoder and vocabulary 8000: compute-bound; "llm170m-b128" the
-# same with 128 rows per rank and micro-batch instead of the configs' 32). Throughput is the
+# same with 128 rows per rank and micro-batch instead of the configs' 32, "llm170m-b512" with 512:
+# enough work a step for the GPU, not the host, to set the pace). Throughput is the
 # median examples/s of the progress windows in metrics.jsonl after the first (warm-up) window;
 # weak-scaling efficiency = examples/s at N / (N x examples/s at 1).
 # Usage: scripts/bench/bench_train_scaling.sh BUILD_DIR [layouts=dp,ep] [sizes=1,2,4] [models=main,llm170m]
@@ -34,12 +35,16 @@ steps=${SELLER_BENCH_STEPS:-240}
 log_every=$(( steps / 12 > 0 ? steps / 12 : 1 ))
 profile=${SELLER_BENCH_PROFILE:-0}
 repeat=${SELLER_BENCH_REPEAT:-1}
+# 24,000 synthetic users give ~420,000 training examples: one epoch holds every run's steps
+# (240 steps x 512 rows x 4 ranks would not fit; an epoch boundary would put a validation pass
+# inside a timed window), so runs stop at max_steps or at the end of the first epoch.
+users=${SELLER_BENCH_USERS:-24000}
 autocast=bf16; [ "$device" = cpu ] && autocast=off
 rm -rf "$out"; mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 lscpu | grep -m1 "Model name" || true
-"$bin" data generate --config configs/main.yaml --set synthetic.users=8000 \
+"$bin" data generate --config configs/main.yaml --set synthetic.users="$users" \
   --output "$out/s.jsonl.gz" > /dev/null
 "$bin" data prepare --config configs/main.yaml --format synthetic --input "$out/s.jsonl.gz" \
   --output "$out/data" > /dev/null
@@ -50,7 +55,7 @@ model_sets() {
     llm170m*) echo "--set adapter.experts=8 --set llm.vocab_size=8000 --set llm.hidden_size=1024 \
 --set llm.intermediate_size=4096 --set llm.layers=12 --set llm.heads=16 --set llm.kv_heads=4 \
 --set llm.head_dim=64 --set adapter.model_dim=256 --set adapter.expert_hidden=512 \
-$([ "$1" = llm170m-b128 ] && echo --set train.batch_size=128)" ;;
+$(case $1 in llm170m-b*) echo "--set train.batch_size=${1#llm170m-b}" ;; esac)" ;;
   esac
 }
 
@@ -79,7 +84,7 @@ run_one() {  # model layout gpus -> prints a table row; the 1-GPU run of a model
   if ! timeout 400 mpirun --oversubscribe --bind-to none "${env[@]}" -np "$n" "$bin" train \
       --config configs/main.yaml $(model_sets "$model") $par \
       --set semantic.encoder=learned --set train.device=$device --set train.autocast=$autocast \
-      --set train.max_steps=$steps --set seller.max_train_examples=40000 \
+      --set train.max_steps=$steps --set seller.max_train_examples=$(( users * 17 )) \
       --set train.log_every=$log_every --set train.epochs=1 --set train.data="$out/data" \
       --set run.output_dir="$out" --set run.name="$name" --set checkpoint.save_at_end=false \
       > "$out/$name.log" 2>&1; then

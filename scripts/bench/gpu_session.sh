@@ -5,6 +5,7 @@
 #   a2a     all-to-all and all-reduce at the MoE adapter's message sizes (16 KB .. 4 MB)
 #   ckpt    bench_checkpoint for a ~1B decoder on GPU 0 beside torch.save
 #   scaling bench_train_scaling.sh (SCALING_LAYOUTS, default dp,ep; SCALING_MODELS)
+#   sync    tests/gpu/test_sync_free_step (a training step under CUDA's sync-debug "error" mode)
 # Usage: scripts/bench/gpu_session.sh BUILD_DIR part[,part...]
 # Output goes to stdout and, when $OUT is set (device tool), to $OUT/<part>.txt.
 set -uo pipefail
@@ -23,6 +24,7 @@ targets=(seller)
 [[ $parts == *a2a* ]] && targets+=(bench_collectives)
 [[ $parts == *ckpt* ]] && targets+=(bench_checkpoint)
 [[ $parts == *tptrain* ]] && targets+=(test_cli_train_layouts)
+[[ $parts == *sync* ]] && targets+=(test_sync_free_step)
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" > "$out/build.log" 2>&1 ||
   { grep -m 20 -B2 -A8 "error" "$out/build.log"; exit 1; }
 echo "build seconds: $(( $(date +%s) - start ))"
@@ -45,6 +47,8 @@ for part in ${parts//,/ }; do
     scaling)
       timeout 500 scripts/bench/bench_train_scaling.sh "$build" "${SCALING_LAYOUTS:-dp,ep}" \
         "${SCALING_SIZES:-1,2,4}" "${SCALING_MODELS:-main,llm170m}" ;;
+    sync)
+      timeout 120 "$build/tests/test_sync_free_step" 2>&1 | grep -E "OK|FAILED|PASSED|SKIP|rror|Failure|Expected|synchronis" ;;
     tptrain)
       timeout 300 "$build/tests/test_cli_train_layouts" 2>&1 | grep -E "MAXDIFF|OK|FAILED|PASSED|SKIP|rror|Failure|Expected" ;;
   esac 2>&1 | tee "$out/$part.txt"

@@ -17,11 +17,20 @@
 
 #include "tests/support/test_support.h"
 #include "trainer/core/error.h"
+#include "trainer/model/moe/dense_dispatch.h"
 #include "trainer/model/moe/moe_layer.h"
 #include "trainer/model/state_io.h"
 
 namespace seller::model {
 namespace {
+
+MoeStats settled_stats(std::vector<int64_t> per_expert, int64_t assignments, int64_t dropped) {
+  MoeStats s;
+  s.tokens_per_expert = std::move(per_expert);
+  s.assignments = assignments;
+  s.dropped = dropped;
+  return s;
+}
 
 MoeOptions small_options(const std::string& gating, bool dropless, double capacity_factor) {
   MoeOptions o;
@@ -88,17 +97,22 @@ void zero_grads(MoeLayer& layer, torch::Tensor& x) {
   for (auto& p : layer->parameters()) p.mutable_grad() = torch::Tensor();
 }
 
-class MoeReference : public ::testing::TestWithParam<std::tuple<std::string, bool, double, bool>> {
-};
+class MoeReference
+    : public ::testing::TestWithParam<std::tuple<std::string, bool, double, bool, std::string>> {};
 
 TEST_P(MoeReference, OutputAndGradientsMatchPerTokenLoop) {
-  const auto [gating, dropless, cf, expect_drops] = GetParam();
+  const auto [gating, dropless, cf, expect_drops, dispatch] = GetParam();
   torch::manual_seed(7);
-  MoeLayer layer(6, 10, 5, small_options(gating, dropless, cf));
+  MoeOptions o = small_options(gating, dropless, cf);
+  o.dispatch = dispatch;
+  MoeLayer layer(6, 10, 5, o);
   auto x = torch::randn({16, 6}).requires_grad_(true);
   auto r = torch::randn({16, 5});
 
   MoeOutput out = layer->forward(x);
+  // The dense dispatch leaves its counts on the device until settled; the sorted one never.
+  EXPECT_EQ(out.stats.settled(), dispatch == "sorted");
+  out.stats.settle();
   (out.output * r).sum().backward();
   auto got = grads_of(layer, x);
   zero_grads(layer, x);
@@ -124,14 +138,19 @@ TEST_P(MoeReference, OutputAndGradientsMatchPerTokenLoop) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Gating, MoeReference,
-    ::testing::Values(std::make_tuple("softmax", true, 1.0, false),
-                      std::make_tuple("sigmoid", true, 1.0, false),
-                      std::make_tuple("softmax", false, 4.0, false),  // capacity 32 >= N
-                      std::make_tuple("sigmoid", false, 4.0, false),
-                      std::make_tuple("softmax", false, 0.5, true),  // capacity 4: drops
-                      std::make_tuple("sigmoid", false, 0.5, true)));
+std::vector<std::tuple<std::string, bool, double, bool, std::string>> reference_cases() {
+  std::vector<std::tuple<std::string, bool, double, bool, std::string>> out;
+  for (const char* dispatch : {"sorted", "dense"}) {
+    for (const char* gating : {"softmax", "sigmoid"}) {
+      out.emplace_back(gating, true, 1.0, false, dispatch);   // dropless
+      out.emplace_back(gating, false, 4.0, false, dispatch);  // capacity 32 >= N
+      out.emplace_back(gating, false, 0.5, true, dispatch);   // capacity 4: drops
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Gating, MoeReference, ::testing::ValuesIn(reference_cases()));
 
 // Router weight 10 * I and x = 2 e_a + e_b: token picks expert a first, then b.
 TEST(MoeCapacity, DropsLaterTokensFirstComeInTokenOrder) {
@@ -331,12 +350,84 @@ TEST(MoeOptions, ValidateNamesOptionAndValue) {
 
 TEST(MoeStats, AddSumsElementwise) {
   MoeStats total;
-  total.add({{1, 2, 3}, 8, 2});
-  total.add({{0, 4, 1}, 6, 1});
+  total.add(settled_stats({1, 2, 3}, 8, 2));
+  total.add(settled_stats({0, 4, 1}, 6, 1));
   EXPECT_EQ(total.tokens_per_expert, (std::vector<int64_t>{1, 6, 4}));
   EXPECT_EQ(total.assignments, 14);
   EXPECT_EQ(total.dropped, 3);
   EXPECT_NEAR(total.drop_fraction(), 3.0 / 14, 1e-12);
+}
+
+TEST(MoeDenseDispatch, SameCountsOutputsAndLossesAsSortedIncludingEmptyInput) {
+  torch::manual_seed(11);
+  for (const double cf : {0.5, 1.0, 4.0}) {
+    MoeOptions o = small_options("softmax", false, cf);
+    MoeLayer sorted(6, 10, 5, o);
+    o.dispatch = "dense";
+    MoeLayer dense(6, 10, 5, o);
+    {
+      torch::NoGradGuard no_grad;
+      auto from = sorted->parameters(), to = dense->parameters();
+      ASSERT_EQ(from.size(), to.size());
+      for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+    }
+    for (const int64_t n : {int64_t{0}, int64_t{1}, int64_t{24}}) {
+      const auto x = torch::randn({n, 6});
+      MoeOutput a = sorted->forward(x), b = dense->forward(x);
+      ASSERT_FALSE(b.stats.settled());
+      EXPECT_EQ(b.stats.assignments, 0);  // nothing counted before settle()
+      b.stats.settle();
+      EXPECT_EQ(b.stats.tokens_per_expert, a.stats.tokens_per_expert) << cf << " " << n;
+      EXPECT_EQ(b.stats.dropped, a.stats.dropped);
+      EXPECT_EQ(b.stats.assignments, n * 2);
+      EXPECT_TRUE(torch::allclose(a.output, b.output, 1e-6, 1e-6)) << cf << " " << n;
+      EXPECT_TRUE(torch::equal(a.aux_loss, b.aux_loss));
+      EXPECT_TRUE(torch::equal(a.z_loss, b.z_loss));
+      // The kept mask is permute()'s.
+      const Routing r = dense->route(x);
+      EXPECT_TRUE(
+          torch::equal(dense_dispatch(r, 4, dense->capacity(n)).kept, sorted->permute(x, r).kept));
+    }
+  }
+}
+
+TEST(MoeStats, PendingCountsAddOnTheDeviceAndSettleOnce) {
+  MoeStats total;
+  total.add(settled_stats({1, 2, 3}, 8, 2));
+  MoeStats p;
+  p.pending_counts = torch::tensor({2, 0, 1}, torch::kLong);
+  p.pending_assignments = 4;  // one of four dropped
+  total.add(p);
+  total.add(p);
+  EXPECT_EQ(total.assignments, 8);  // the pending ones are not counted yet
+  total.settle();
+  EXPECT_TRUE(total.settled());
+  EXPECT_EQ(total.tokens_per_expert, (std::vector<int64_t>{5, 2, 5}));
+  EXPECT_EQ(total.assignments, 16);
+  EXPECT_EQ(total.dropped, 4);
+  total.settle();  // nothing pending: unchanged
+  EXPECT_EQ(total.assignments, 16);
+}
+
+TEST(MoeOptions, AutoDispatchIsDenseOnlyOnCudaWithFewExpertsPerSlot) {
+  MoeOptions o;  // 8 experts, top-2: auto
+  EXPECT_FALSE(uses_dense_dispatch(o, torch::zeros({2, 2})));
+  const auto meta = torch::empty({2, 2}, torch::TensorOptions().device(torch::kMeta));
+  EXPECT_FALSE(uses_dense_dispatch(o, meta));
+  o.dispatch = "dense";
+  EXPECT_TRUE(uses_dense_dispatch(o, torch::zeros({2, 2})));
+  o.dispatch = "sorted";
+  EXPECT_FALSE(uses_dense_dispatch(o, torch::zeros({2, 2})));
+  o.dispatch = "fast";
+  try {
+    o.validate();
+    ADD_FAILURE() << "dispatch 'fast' was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("moe.dispatch must be 'auto', 'sorted' or 'dense', got 'fast'"),
+        std::string::npos)
+        << e.what();
+  }
 }
 
 // Plain-PyTorch oracle (scripts/oracles/moe_oracle.py: dense einsum over all experts, top-k and

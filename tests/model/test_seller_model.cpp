@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "tests/model/seller_fixture.h"
 #include "trainer/core/config.h"
 #include "trainer/model/llm/from_config.h"
 #include "trainer/model/llm/lora.h"
@@ -15,78 +16,6 @@
 
 namespace seller::train {
 namespace {
-
-constexpr int64_t kItems = 12;
-constexpr int64_t kVocab = 40;
-
-core::LlmConfig tiny_llm() {
-  core::LlmConfig l;
-  l.vocab_size = kVocab;
-  l.hidden_size = 32;
-  l.intermediate_size = 64;
-  l.layers = 2;
-  l.heads = 4;
-  l.kv_heads = 2;
-  l.head_dim = 8;
-  l.max_positions = 128;
-  return l;
-}
-
-model::SellerModel tiny_model(const std::string& adapter_kind = "moe", bool learned = true,
-                              int64_t item_negatives = 0) {
-  torch::manual_seed(3);
-  model::SellerModelOptions o;
-  o.sasrec.hidden = 16;
-  o.sasrec.heads = 2;
-  o.sasrec.layers = 1;
-  o.sasrec.max_len = 8;
-  o.sasrec.dropout = 0.0;
-  o.adapter.kind = adapter_kind;
-  o.adapter.model_dim = 24;
-  o.adapter.expert_hidden = 32;
-  o.adapter.num_prompts = 3;
-  o.adapter.dropout = 0.0;
-  o.adapter.moe.num_experts = 4;
-  o.adapter.moe.dropless = true;
-  o.learned_item_dim = learned ? 10 : 0;
-  o.item_negatives = item_negatives;
-  auto text = learned ? torch::Tensor() : torch::randn({kItems, 10});
-  return model::SellerModel(o, model::build_decoder(tiny_llm(), 5, torch::kCPU, torch::kFloat32),
-                            text, kItems);
-}
-
-// Examples with hand-made token ids: prompt [1, 4+item], explanation 3 tokens + EOS (2).
-struct Fixture {
-  std::vector<data::ExplainExample> examples;
-  std::vector<TokenizedExample> tokens;
-};
-
-Fixture fixture(size_t n) {
-  Fixture f;
-  for (size_t i = 0; i < n; ++i) {
-    data::ExplainExample e;
-    e.item = static_cast<uint32_t>(i % kItems);
-    for (size_t h = 0; h < 1 + i % 4; ++h)
-      e.history.push_back(static_cast<uint32_t>((i + h + 3) % kItems));
-    e.rating = i % 3 == 0 ? NAN : static_cast<float>(1 + i % 5);
-    f.examples.push_back(e);
-    TokenizedExample t;
-    t.prompt = {1, 4 + static_cast<int64_t>(e.item)};
-    // The explanation is a function of (item, last history item): learnable only through the
-    // soft prompts, since the text prompt names the item alone.
-    const int64_t a = 20 + static_cast<int64_t>(e.history.back() % 6);
-    t.explanation = {a, 30 + static_cast<int64_t>(e.item % 5), a + 1, 2};
-    if (i % 2) t.explanation.insert(t.explanation.begin(), 35);  // ragged lengths
-    f.tokens.push_back(t);
-  }
-  return f;
-}
-
-std::vector<size_t> all_rows(size_t n) {
-  std::vector<size_t> r(n);
-  for (size_t i = 0; i < n; ++i) r[i] = i;
-  return r;
-}
 
 TEST(SellerBatch, LayoutAndMasks) {
   const auto f = fixture(4);
@@ -129,9 +58,10 @@ TEST(SellerBatch, HostFactsMatchTheTensors) {
   EXPECT_EQ(b.text_tokens, b.text_mask.sum().item<int64_t>());
   EXPECT_TRUE(b.rated_rows.equal(b.ratings.isnan().logical_not().nonzero().squeeze(1)));
   EXPECT_EQ(b.rated_rows.size(0), 4);  // rows 0, 3 and 6 have no rating
-  EXPECT_EQ(b.has_item_targets, 1);
+  EXPECT_TRUE(b.item_target_index.equal(b.next_targets.reshape({-1}).gt(0).nonzero().squeeze(1)));
+  EXPECT_GT(b.item_target_index.size(0), 0);
   const auto none = make_batch(f.examples, f.tokens, all_rows(7), 0, HistoryControl::kNone);
-  EXPECT_EQ(none.has_item_targets, 0);
+  EXPECT_EQ(none.item_target_index.size(0), 0);
 }
 
 TEST(SellerModel, HostFactsGiveTheSameLossesAndGradientsAsDeviceMasks) {
@@ -140,8 +70,8 @@ TEST(SellerModel, HostFactsGiveTheSameLossesAndGradientsAsDeviceMasks) {
   const auto f = fixture(7);
   const auto with = make_batch(f.examples, f.tokens, all_rows(7), 0);
   auto without = with;
-  without.label_index = without.rated_rows = torch::Tensor();
-  without.text_tokens = without.has_item_targets = -1;
+  without.label_index = without.rated_rows = without.item_target_index = torch::Tensor();
+  without.text_tokens = -1;
   std::vector<std::vector<torch::Tensor>> grads;
   std::vector<model::SellerLosses> losses;
   for (const model::SellerBatch* b : {&with, static_cast<const model::SellerBatch*>(&without)}) {

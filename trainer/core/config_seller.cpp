@@ -78,6 +78,10 @@ void AdapterConfig::visit(FieldVisitor& v) {
   v.field("capacity_factor", capacity_factor,
           "kind = moe: expert capacity = factor * tokens * top_k / experts (extra are dropped)");
   v.field("dropless", dropless, "kind = moe: no capacity limit, nothing dropped");
+  v.choice("dispatch", dispatch, {"auto", "sorted", "dense"},
+           "kind = moe: sorted runs each expert on its tokens (reads the counts on the host); "
+           "dense runs every expert on every token (no host read); auto: dense on a GPU while "
+           "experts / top_k <= 8");
   v.field("aux_loss_weight", aux_loss_weight, "kind = moe: load-balancing loss weight");
   v.field("z_loss_weight", z_loss_weight, "kind = moe: router z-loss weight");
 }

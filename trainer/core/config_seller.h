@@ -55,6 +55,7 @@ struct AdapterConfig : ConfigSection {
   std::string gating = "softmax";  // softmax | sigmoid
   double capacity_factor = 1.25;
   bool dropless = false;
+  std::string dispatch = "auto";  // auto | sorted | dense (model/moe/dense_dispatch.h)
   double aux_loss_weight = 0.01;
   double z_loss_weight = 0.001;
 

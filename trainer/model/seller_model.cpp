@@ -20,7 +20,7 @@ SellerBatch SellerBatch::to(torch::Device device, bool non_blocking) const {
   b.label_index = move(label_index);
   b.rated_rows = move(rated_rows);
   b.text_tokens = text_tokens;
-  b.has_item_targets = has_item_targets;
+  b.item_target_index = move(item_target_index);
   return b;
 }
 
@@ -98,11 +98,11 @@ SellerLosses SellerModelImpl::losses(const SellerBatch& b, const SellerLossWeigh
 
   // Next-item loss on every history column with a target: softmax over all items, or a sampled
   // softmax with shared uniform negatives for catalogs too large for it (sasrec.loss = sampled).
-  const bool item_targets =
-      b.has_item_targets >= 0 ? b.has_item_targets == 1 : b.next_targets.gt(0).any().item<bool>();
+  const bool item_targets = b.item_target_index.defined() ? b.item_target_index.size(0) > 0
+                                                          : b.next_targets.gt(0).any().item<bool>();
   if (w.item > 0 && item_targets) {
     out.item = sasrec->loss_from_hidden(enc.seq_hidden.to(torch::kFloat32), b.next_targets,
-                                        options_.item_negatives);
+                                        options_.item_negatives, {}, b.item_target_index);
   } else {
     out.item = zero;
   }

@@ -49,10 +49,11 @@ struct SellerBatch {
   // Facts that make_batch knows on the host, so that the losses take their shapes without a
   // device synchronisation (a batch built without them, -1 / undefined, has them derived on the
   // device instead, at one synchronisation each).
-  torch::Tensor label_index;  // [N] int64 flat positions (row * L + column) with a label
-  torch::Tensor rated_rows;   // [R] int64 rows with a rating
-  int64_t text_tokens = -1;   // sum of text_mask
-  int has_item_targets = -1;  // 1: some next_targets > 0; 0: none
+  torch::Tensor label_index;        // [N] int64 flat positions (row * L + column) with a label
+  torch::Tensor rated_rows;         // [R] int64 rows with a rating
+  int64_t text_tokens = -1;         // sum of text_mask
+  torch::Tensor item_target_index;  // [M] int64 flat positions (row * T + column) of
+                                    // next_targets > 0
   // The same batch on `device`; non_blocking copies need the host tensors in pinned memory.
   SellerBatch to(torch::Device device, bool non_blocking = false) const;
 };

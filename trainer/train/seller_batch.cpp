@@ -171,7 +171,9 @@ model::SellerBatch make_batch(const std::vector<data::ExplainExample>& examples,
     if (!std::isnan(rat[i])) *rated_at++ = i;
   }
   b.text_tokens = text_tokens;
-  b.has_item_targets = b.next_targets.gt(0).any().item<bool>() ? 1 : 0;  // host tensor: no sync
+  // Host tensors: nonzero() costs no device synchronisation here.
+  b.item_target_index = b.next_targets.reshape({-1}).gt(0).nonzero().squeeze(1);
+  if (pinned) b.item_target_index = b.item_target_index.pin_memory();
   return b;
 }
 

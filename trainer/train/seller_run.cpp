@@ -37,6 +37,7 @@ model::SellerModelOptions model_options(const core::Config& cfg) {
   o.adapter.moe.gating = a.gating;
   o.adapter.moe.capacity_factor = a.capacity_factor;
   o.adapter.moe.dropless = a.dropless;
+  o.adapter.moe.dispatch = a.dispatch;
   o.adapter.moe.aux_loss_weight = a.aux_loss_weight;
   o.adapter.moe.z_loss_weight = a.z_loss_weight;
   o.learned_item_dim = cfg.semantic.encoder == "learned" ? cfg.semantic.dim : 0;

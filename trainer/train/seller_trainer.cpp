@@ -198,6 +198,8 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
     win.rating = v[3];
     win.moe = v[4];
     win_sums = torch::Tensor();
+    win.moe_stats.settle();
+    loop.moe_total.settle();
   };
   const auto save = [&](bool sync) {
     flush_window();
@@ -264,10 +266,8 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
         win.examples += static_cast<int64_t>(rows.size());
         win.tokens +=
             batch.text_tokens + static_cast<int64_t>(rows.size()) * cfg.adapter.num_prompts;
-        if (win.moe_stats.tokens_per_expert.empty())
-          win.moe_stats = l.stats;
-        else
-          win.moe_stats.add(l.stats);
+        // The dense dispatch's expert counts stay on the device until flush_window settles them.
+        win.moe_stats.add(l.stats);
         loop.moe_total.add(l.stats);
       }
       loop.consumed_samples += static_cast<int64_t>(global_rows);

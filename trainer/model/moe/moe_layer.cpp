@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "trainer/core/error.h"
+#include "trainer/model/moe/dense_dispatch.h"
 
 namespace seller::model {
 
@@ -17,6 +18,32 @@ void MoeStats::add(const MoeStats& other) {
     tokens_per_expert[i] += other.tokens_per_expert[i];
   assignments += other.assignments;
   dropped += other.dropped;
+  if (other.pending_counts.defined())
+    pending_counts =
+        pending_counts.defined() ? pending_counts + other.pending_counts : other.pending_counts;
+  pending_assignments += other.pending_assignments;
+}
+
+void MoeStats::settle() {
+  if (!pending_counts.defined()) return;
+  const auto host = pending_counts.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t* c = host.data_ptr<int64_t>();
+  const auto e = static_cast<size_t>(host.numel());
+  if (tokens_per_expert.size() < e) tokens_per_expert.resize(e, 0);
+  int64_t kept = 0;
+  for (size_t i = 0; i < e; ++i) {
+    tokens_per_expert[i] += c[i];
+    kept += c[i];
+  }
+  assignments += pending_assignments;
+  dropped += pending_assignments - kept;
+  pending_counts = torch::Tensor();
+  pending_assignments = 0;
+}
+
+bool uses_dense_dispatch(const MoeOptions& o, const torch::Tensor& x) {
+  if (o.dispatch == "dense") return true;
+  return o.dispatch == "auto" && x.is_cuda() && o.num_experts <= 8 * o.top_k;
 }
 
 MoeLayerImpl::MoeLayerImpl(int64_t d_in, int64_t d_hidden, int64_t d_out, const MoeOptions& options)
@@ -50,6 +77,16 @@ MoeOutput MoeLayerImpl::forward(const torch::Tensor& x) {
                experts->w1.size(1), "], got ", x.sizes());
   const int64_t n = x.size(0);
   Routing r = route(x);
+  if (uses_dense_dispatch(options_, x)) {
+    DenseDispatch d = dense_dispatch(r, options_.num_experts, capacity(n));
+    MoeOutput out;
+    out.output = combine_dense(run_all_experts(experts, x), d, r);
+    out.aux_loss = router->aux_loss(r);
+    out.z_loss = router->z_loss(r);
+    out.stats.pending_counts = d.counts;
+    out.stats.pending_assignments = d.routed;
+    return out;
+  }
   Dispatch d = permute(x, r);
   auto y = run_experts(d);
   MoeOutput out;

@@ -7,8 +7,10 @@
 //   Tensor out = combine(y, d, r, N);                   // weighted sum per token, [N, d_out]
 //
 // forward() is exactly this sequence plus the losses and statistics, so the phases and forward
-// agree bit for bit. An expert-parallel layer later inserts an all-to-all of d.tokens (split by
-// d.counts_host) before run_experts and its inverse before combine; nothing else changes.
+// agree bit for bit, unless MoeOptions::dispatch picks the dense dispatch (dense_dispatch.h:
+// every expert on every token, no host read; equal up to summation order). An expert-parallel layer
+// later inserts an all-to-all of d.tokens (split by d.counts_host) before run_experts and its
+// inverse before combine; nothing else changes.
 //
 // Invariants: x is [N, d_in] (any N >= 0); output [N, d_out]; aux_loss and z_loss are scalars
 // already multiplied by their weights; stats count kept and dropped assignments of this call.
@@ -30,8 +32,16 @@ struct MoeStats {
   std::vector<int64_t> tokens_per_expert;  // kept assignments per expert
   int64_t assignments = 0;                 // routed assignments (tokens * top_k)
   int64_t dropped = 0;                     // assignments dropped by capacity
-  // Element-wise sum; an empty side takes the other's size.
+  // The dense dispatch leaves its kept counts on the device ([E] int64) so that no forward
+  // waits for the GPU: they and their routed assignments are not in the fields above until
+  // settle() reads them (one synchronisation, e.g. once per progress window).
+  torch::Tensor pending_counts;
+  int64_t pending_assignments = 0;
+  // Element-wise sum; an empty side takes the other's size. Pending counts add on the device.
   void add(const MoeStats& other);
+  // Moves the pending counts into tokens_per_expert, assignments and dropped.
+  void settle();
+  bool settled() const { return !pending_counts.defined(); }
   double drop_fraction() const {
     return assignments == 0 ? 0.0 : static_cast<double>(dropped) / assignments;
   }
@@ -43,6 +53,9 @@ struct MoeOutput {
   torch::Tensor z_loss;    // scalar, already multiplied by z_loss_weight
   MoeStats stats;
 };
+
+// True when forward() takes the dense dispatch for input x (MoeOptions::dispatch).
+bool uses_dense_dispatch(const MoeOptions& options, const torch::Tensor& x);
 
 class MoeLayerImpl : public torch::nn::Module {
  public:

@@ -29,6 +29,9 @@ void MoeOptions::validate_as(const std::string& p) const {
                       ".z_loss_weight must be >= 0, got ", z_loss_weight);
   SELLER_THROW_IF_NOT(router_jitter >= 0.0 && router_jitter < 1.0, ConfigError, p,
                       ".router_jitter must be in [0, 1), got ", router_jitter);
+  SELLER_THROW_IF_NOT(dispatch == "auto" || dispatch == "sorted" || dispatch == "dense",
+                      ConfigError, p, ".dispatch must be 'auto', 'sorted' or 'dense', got '",
+                      dispatch, "'");
 }
 
 int64_t expert_capacity(const MoeOptions& o, int64_t tokens) {

@@ -40,6 +40,13 @@ struct MoeOptions {
   // false: combine with the raw top-k scores (Switch-style for top_k = 1, where renormalising
   // would make every weight 1 and leave the router without a gradient from the output).
   bool normalize_top_k = true;
+  // How tokens reach their experts (moe_layer.h): "sorted" groups the kept assignments by
+  // expert and runs each expert on its rows (one host read of the counts per forward); "dense"
+  // runs every expert on every token and keeps the routed outputs (dense_dispatch.h: no host
+  // read, num_experts / top_k times the expert FLOPs); "auto" is dense on CUDA while
+  // num_experts / top_k <= 8, sorted otherwise. All three give the same outputs, losses and
+  // gradients up to summation order.
+  std::string dispatch = "auto";
 
   // Throws seller::ConfigError naming the option, e.g.
   // "moe.top_k must be in [1, num_experts], got 9".

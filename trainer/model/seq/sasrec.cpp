@@ -87,11 +87,18 @@ torch::Tensor SasrecImpl::loss(const torch::Tensor& tokens, const torch::Tensor&
 
 torch::Tensor SasrecImpl::loss_from_hidden(const torch::Tensor& h, const torch::Tensor& targets,
                                            int64_t negatives,
-                                           std::optional<at::Generator> generator) {
+                                           std::optional<at::Generator> generator,
+                                           const torch::Tensor& target_index) {
   SELLER_CHECK(targets.sizes() == h.sizes().slice(0, 2));
-  auto keep = targets.ne(0);
-  auto hs = h.index({keep});             // [M, H]: only positions with a target
-  auto tgt = targets.index({keep}) - 1;  // dataset item ids
+  torch::Tensor hs, tgt;  // [M, H] and [M]: only positions with a target (row-major order)
+  if (target_index.defined()) {
+    hs = h.reshape({-1, h.size(-1)}).index_select(0, target_index);
+    tgt = targets.reshape({-1}).index_select(0, target_index) - 1;  // dataset item ids
+  } else {
+    const auto keep = targets.ne(0);
+    hs = h.index({keep});
+    tgt = targets.index({keep}) - 1;
+  }
   if (negatives <= 0) return torch::nn::functional::cross_entropy(score_all(hs), tgt);
   // Sampled softmax with uniform negatives: the log-proposal is constant, so no correction.
   auto neg = torch::randint(1, options_.num_items + 1, {negatives}, generator,

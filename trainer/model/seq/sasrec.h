@@ -67,10 +67,13 @@ class SasrecImpl : public torch::nn::Module {
   torch::Tensor loss(const torch::Tensor& tokens, const torch::Tensor& targets,
                      int64_t negatives = 0, std::optional<at::Generator> generator = {});
   // The same loss from hidden states [B, T, H] already computed by forward() (the SELLER model
-  // reuses one forward for this loss and for the user state).
+  // reuses one forward for this loss and for the user state). target_index, when given, lists
+  // the flat positions (row * T + column) whose target is not padding, in increasing order, as
+  // a batch builder knows them on the host: the loss then needs no boolean mask, whose size the
+  // host would have to wait for on a GPU. The result is the same either way.
   torch::Tensor loss_from_hidden(const torch::Tensor& hidden, const torch::Tensor& targets,
-                                 int64_t negatives = 0,
-                                 std::optional<at::Generator> generator = {});
+                                 int64_t negatives = 0, std::optional<at::Generator> generator = {},
+                                 const torch::Tensor& target_index = {});
 
   const SasrecOptions& options() const { return options_; }
 
