@@ -1,12 +1,13 @@
 // `seller train` on 2 and 4 GPUs of one host (NCCL between mpirun ranks) against the same
-// training on one GPU: data parallel (dp2 vs grad_accum 2), the LLM tensor-parallel (tp2 vs the
-// same batch; dp2 x tp2 vs grad_accum 2), the adapter expert-parallel (ep2 vs grad_accum 2,
-// dropless MoE without aux/z losses) and both at once (tp2 x ep2 vs grad_accum 2). fp32 without
-// autocast and dropout off, so only the order of floating-point sums differs: every logged loss and
-// every final parameter must agree within kTolGpu (the bound of tests/gpu/test_nccl_parallel.cpp);
-// the measured maxima are printed. Also a stopped and resumed run on 1 and 2 GPUs against one never
-// stopped. Skips with the reason when the machine has fewer GPUs than a case needs, or no mpirun.
-// The test process itself links no LibTorch (tests/CMakeLists.txt, gpu/test_cli_*).
+// training on one GPU: data parallel (dp2 vs grad_accum 2, also with ZeRO-1), the LLM
+// tensor-parallel (tp2 vs the same batch; dp2 x tp2 vs grad_accum 2), the adapter expert-parallel
+// (ep2 vs grad_accum 2, dropless MoE without aux/z losses) and both at once (tp2 x ep2 vs
+// grad_accum 2). fp32 without autocast and dropout off, so only the order of floating-point sums
+// differs: every logged loss and every final parameter must agree within kTolGpu (the bound of
+// tests/gpu/test_nccl_parallel.cpp); the measured maxima are printed. Also a stopped and resumed
+// run on 1 and 2 GPUs against one never stopped. Skips with the reason when the machine has fewer
+// GPUs than a case needs, or no mpirun. The test process itself links no LibTorch
+// (tests/CMakeLists.txt, gpu/test_cli_*).
 #include <cstdlib>
 
 #include "tests/integration/train_ranks_fixture.h"
@@ -42,6 +43,7 @@ TEST_F(TrainLayoutsGpu, EveryLayoutEqualsOneGpu) {
   };
   const std::vector<Case> cases = {
       {"dp2", 2, 2, ""},
+      {"dp2-zero1", 2, 2, " --set train.zero_stage=1"},
       {"tp2", 2, 1, " --set train.tensor_parallel=2"},
       {"ep2", 2, 2, " --set train.expert_parallel=2"},
       {"dp2xtp2", 4, 2, " --set train.tensor_parallel=2"},

@@ -104,7 +104,8 @@ double max_param_diff(const fs::path& a, const fs::path& b) {
 
 // Largest |difference| of the logged train losses and test loss of two runs (same steps
 // required), and of their final parameters.
-std::pair<double, double> compare_runs(const fs::path& a_run, const fs::path& b_run) {
+[[maybe_unused]] std::pair<double, double> compare_runs(const fs::path& a_run,
+                                                        const fs::path& b_run) {
   const auto a = read_log(a_run), b = read_log(b_run);
   EXPECT_EQ(a.train_loss.size(), b.train_loss.size());
   double worst = std::fabs(a.test_loss - b.test_loss);

@@ -197,6 +197,9 @@ void TrainConfig::visit(FieldVisitor& v) {
   v.field("tensor_parallel", tensor_parallel,
           "task = seller: ranks per tensor-parallel group of the LLM (divides the ranks and the "
           "LLM's heads, kv_heads, intermediate_size and vocab_size; llm_mode full or frozen)");
+  v.field("zero_stage", zero_stage,
+          "task = seller, several data-parallel ranks: 1 = ZeRO-1, each parameter's AdamW state "
+          "on one rank (expert_parallel = tensor_parallel = 1); 0 = off");
   v.field("profile_steps", profile_steps,
           "task = seller: > 0 writes a Kineto (Chrome) trace of this many optimizer steps per "
           "rank to <run>/profile/rank-R.json");
@@ -218,6 +221,7 @@ void TrainConfig::validate(Validator& check) const {
   check.require(max_steps >= 0, "max_steps", max_steps, "must be >= 0 (0 = by epochs)");
   check.require(expert_parallel >= 1, "expert_parallel", expert_parallel, "must be >= 1");
   check.require(tensor_parallel >= 1, "tensor_parallel", tensor_parallel, "must be >= 1");
+  check.require(zero_stage == 0 || zero_stage == 1, "zero_stage", zero_stage, "must be 0 or 1");
   check.require(profile_steps >= 0, "profile_steps", profile_steps, "must be >= 0 (0 = off)");
   check.require(profile_from >= 0, "profile_from", profile_from, "must be >= 0");
   const bool device_ok = device == "auto" || device == "cpu" || device == "cuda" ||

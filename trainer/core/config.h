@@ -146,6 +146,9 @@ struct TrainConfig : ConfigSection {
   // adapter's experts are spread over groups of this many ranks (all-to-all between them).
   int64_t expert_parallel = 1;
   int64_t tensor_parallel = 1;
+  // ZeRO stage (task = seller, data parallel): 0 = every rank holds the whole AdamW state; 1 =
+  // each parameter's state on one rank (trainer/train/optimizer_sharding.h).
+  int64_t zero_stage = 0;
   // Kineto trace of optimizer steps [profile_from, profile_from + profile_steps) on every rank
   // (task = seller): <run>/profile/rank-R.json, Chrome trace format. 0 = off.
   int64_t profile_steps = 0;

@@ -102,6 +102,10 @@ std::string resume_identity_yaml(const core::Config& cfg, int64_t ranks) {
   id.train.expert_parallel = core::TrainConfig{}.expert_parallel;
   id.train.tensor_parallel = core::TrainConfig{}.tensor_parallel;
   id.train.log_every = core::TrainConfig{}.log_every;
+  // Neither changes the arithmetic: a run may resume with or without them.
+  id.train.zero_stage = core::TrainConfig{}.zero_stage;
+  id.train.profile_steps = core::TrainConfig{}.profile_steps;
+  id.train.profile_from = core::TrainConfig{}.profile_from;
   id.run = core::RunConfig{};
   id.checkpoint = core::CheckpointConfig{};
   return core::ConfigLoader(id).dump();
@@ -228,7 +232,8 @@ void SellerCheckpointer::restore(const fs::path& dir, model::SellerModel& model,
                       "folder)");
   const auto params = named_parameters(model);
   src.load_into("model/", params, plan_);
-  src.load_optimizer(opt, params, plan_);
+  // ZeRO-1: a rank restores the state of the parameters it owns only.
+  src.load_optimizer(opt, sharding_ ? sharding_->owned() : params, plan_);
   best_state.clear();
   bool has_best = false;
   for (const auto& t : m.tensors) has_best = has_best || t.name.rfind("best/", 0) == 0;
@@ -264,7 +269,15 @@ void SellerCheckpointer::save(const LoopState& loop, model::SellerModel& model,
   const auto params = named_parameters(model);
   // Data parallel: replicas are written once (rank 0), expert shards by their owners (plan_).
   snap.add_all("model/", params, plan_);
-  snap.add_optimizer(opt, params, req->train_state, plan_);
+  if (sharding_) {
+    // ZeRO-1: each moment is written by its owner; the step counts are gathered from them.
+    ShardPlan owners = plan_;
+    owners.writes = [s = sharding_](const std::string& n) { return s->owns(n); };
+    snap.add_optimizer(opt, params, req->train_state, owners);
+    req->train_state["optimizer_steps"] = sharding_->all_steps(opt);
+  } else {
+    snap.add_optimizer(opt, params, req->train_state, plan_);
+  }
   if (!best_state.empty()) {
     SELLER_CHECK(best_state.size() == params.size());
     for (size_t i = 0; i < params.size(); ++i) {

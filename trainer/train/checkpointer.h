@@ -34,6 +34,7 @@
 #include "checkpoints/store.h"
 #include "trainer/core/config.h"
 #include "trainer/model/seller_model.h"
+#include "trainer/train/optimizer_sharding.h"
 #include "trainer/train/train_dist.h"
 #include "trainer/train/train_state.h"
 
@@ -108,6 +109,9 @@ class SellerCheckpointer {
   void check();   // rethrows a failed background save
   void finish();  // waits for the save in flight
   double last_pause_seconds() const { return last_pause_; }
+  // ZeRO-1 (train.zero_stage = 1): the optimizer holds the owned parameters' state only; saves
+  // and restores follow the owners. Must outlive this object's saves.
+  void set_sharding(const OptimizerSharding* sharding) { sharding_ = sharding; }
 
  private:
   std::optional<std::filesystem::path> find_resume_dir() const;  // this rank's own search
@@ -117,6 +121,7 @@ class SellerCheckpointer {
   std::string identity_yaml_;  // resume_identity_yaml()
   std::filesystem::path run_dir_;
   std::ostream* progress_;
+  const OptimizerSharding* sharding_ = nullptr;
   nlohmann::json seeds_;  // the init and order/dropout seeds, for people reading the manifest
   const TrainDist* dist_;
   int64_t rank_ = 0, world_ = 1;
