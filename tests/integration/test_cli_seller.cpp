@@ -190,6 +190,38 @@ TEST_F(SellerCli, ProfileWritesATraceOfTheAskedSteps) {
   EXPECT_NE(bad.output.find("train.profile_steps"), std::string::npos) << bad.output;
 }
 
+// adapter.dispatch = dense (the GPU default, trainer/model/moe/dense_dispatch.h) through the
+// training loop on CPU: its expert counts stay pending on the device and are settled at each
+// progress line, so the logged expert load must be the sorted dispatch's, window by window,
+// with kept + dropped = routed; the losses agree up to summation order.
+TEST_F(SellerCli, DenseMoeDispatchLogsTheSortedDispatchsExpertLoad) {
+  std::map<std::string, std::vector<nlohmann::json>> windows;
+  for (const std::string dispatch : {"sorted", "dense"}) {
+    const auto r = seller(std::string("train") + kTiny + " --set train.max_steps=10" +
+                          " --set train.log_every=5 --set adapter.dispatch=" + dispatch +
+                          " --set train.data=" + data() + " --set run.output_dir=" +
+                          (tmp_->path() / "runs").string() + " --set run.name=moe-" + dispatch);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    for (const auto& j : read_jsonl(tmp_->path() / "runs" / ("moe-" + dispatch) / "metrics.jsonl"))
+      if (j["event"] == "train") windows[dispatch].push_back(j);
+  }
+  ASSERT_EQ(windows["sorted"].size(), 2u);
+  ASSERT_EQ(windows["dense"].size(), 2u);
+  int64_t dropped = 0;
+  for (size_t w = 0; w < 2; ++w) {
+    const auto &a = windows["sorted"][w], &b = windows["dense"][w];
+    EXPECT_EQ(a["expert_tokens"], b["expert_tokens"]) << "window " << w;
+    EXPECT_EQ(a["expert_dropped"], b["expert_dropped"]) << "window " << w;
+    EXPECT_EQ(a["expert_assignments"], b["expert_assignments"]) << "window " << w;
+    int64_t kept = 0;
+    for (const auto& c : b["expert_tokens"]) kept += c.get<int64_t>();
+    EXPECT_EQ(kept + b["expert_dropped"].get<int64_t>(), b["expert_assignments"].get<int64_t>());
+    dropped += b["expert_dropped"].get<int64_t>();
+    EXPECT_NEAR(a["loss"].get<double>(), b["loss"].get<double>(), 1e-4) << "window " << w;
+  }
+  EXPECT_GT(dropped, 0) << "no capacity drops: the kept mask was not exercised";
+}
+
 TEST_F(SellerCli, BadInputIsRejectedWithoutOutput) {
   auto r = seller("generate --run " + (tmp_->path() / "nope").string() + " --output " +
                   (tmp_->path() / "x.jsonl").string());

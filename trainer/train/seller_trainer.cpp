@@ -217,6 +217,8 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
   // host-side running sum's (a resumed window continues bit for bit).
   torch::Tensor win_sums;
   const auto flush_window = [&] {
+    win.moe_stats.settle();  // the dense MoE dispatch's counts (one read, as the sums below)
+    loop.moe_total.settle();
     if (!win_sums.defined()) return;
     const auto h = win_sums.cpu();
     const double* v = h.data_ptr<double>();
@@ -226,8 +228,6 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
     win.rating = v[3];
     win.moe = v[4];
     win_sums = torch::Tensor();
-    win.moe_stats.settle();
-    loop.moe_total.settle();
   };
   const auto save = [&](bool sync) {
     flush_window();
