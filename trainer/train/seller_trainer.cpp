@@ -17,12 +17,11 @@
 #include "trainer/core/error.h"
 #include "trainer/data/synthetic/prng.h"
 #include "trainer/train/checkpointer.h"
-#include "trainer/train/fused_adamw.h"
 #include "trainer/train/lr_schedule.h"
 #include "trainer/train/metrics_log.h"
 #include "trainer/train/model_parallel.h"
-#include "trainer/train/optimizer_sharding.h"
 #include "trainer/train/sasrec_trainer.h"
+#include "trainer/train/seller_optimizer.h"
 #include "trainer/train/step_profiler.h"
 #include "trainer/train/train_progress.h"
 
@@ -89,49 +88,11 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
   if (dist.enabled()) dist.broadcast_parameters(model->parameters());
   ModelParallel mp(model, cfg, dist, device, progress);
 
-  // AdamW with weight decay on matrices only.
-  std::vector<torch::Tensor> decay, no_decay;
-  dist::DistributedDataParallel::NamedParams named;
-  int64_t trainable = 0, total_params = 0;
-  for (const auto& p : model->named_parameters(true)) {
-    total_params += p.value().numel();
-    if (!p.value().requires_grad()) continue;
-    trainable += p.value().numel();
-    (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
-    named.emplace_back(p.key(), p.value());
-  }
-  // ZeRO-1 (optimizer_sharding.h): this rank's optimizer gets the parameters it owns only.
-  std::unique_ptr<OptimizerSharding> sharding;
-  if (tc.zero_stage == 1 && dist.size() > 1) {
-    SELLER_THROW_IF_NOT(tc.expert_parallel == 1 && tc.tensor_parallel == 1, ConfigError,
-                        "train.zero_stage = 1 shards the optimizer over data-parallel ranks only: "
-                        "it needs train.expert_parallel = 1 and train.tensor_parallel = 1 (got ",
-                        tc.expert_parallel, " and ", tc.tensor_parallel, ")");
-    sharding = std::make_unique<OptimizerSharding>(named, dist.world());
-    const auto keep = [&](std::vector<torch::Tensor>& group) {
-      std::erase_if(group, [&](const torch::Tensor& p) {
-        for (const auto& [n, q] : named)
-          if (q.is_same(p)) return !sharding->owns(n);
-        return true;
-      });
-    };
-    keep(decay);
-    keep(no_decay);
-    if (progress)
-      *progress << "ZeRO-1: rank 0 holds the AdamW state of " << sharding->owned_numel() << " of "
-                << sharding->total_numel() << " parameter elements (" << dist.size() << " ranks)\n";
-  }
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  // An empty group is left out (a ZeRO rank may own no matrix or no vector); the groups differ
-  // by weight decay only and the loop sets the same learning rate on each.
-  if (!decay.empty())
-    groups.emplace_back(decay,
-                        std::make_unique<torch::optim::AdamWOptions>(
-                            torch::optim::AdamWOptions(tc.lr).weight_decay(tc.weight_decay)));
-  if (!no_decay.empty())
-    groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
-                                      torch::optim::AdamWOptions(tc.lr).weight_decay(0.0)));
-  torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(tc.lr));
+  // AdamW (seller_optimizer.h): fused on a GPU, sharded by ZeRO-1 when asked.
+  SellerOptimizer optimizer(model, tc, dist, progress);
+  auto& opt = optimizer.adamw();
+  const auto& named = optimizer.named();
+  const int64_t trainable = optimizer.trainable(), total_params = optimizer.total();
 
   // Gradients averaged in buckets during backward (dist/ddp/ddp.h), and each data shard its own
   // dropout stream: the ranks of a tensor-parallel group must draw the same masks, since the
@@ -184,7 +145,7 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
   // Resume (checkpointer.h): the loop state, weights, optimizer, best weights and RNG of the
   // newest good checkpoint; the loop below then continues from its data cursor.
   SellerCheckpointer ckpt(cfg, config_yaml, run_dir, progress, &dist, mp.layout(), mp.plan());
-  ckpt.set_sharding(sharding.get());
+  ckpt.set_sharding(optimizer.sharding());
   StopSignals signals;
   LoopState loop;
   loop.total_steps = total_steps;
@@ -306,28 +267,14 @@ SellerTrainResult run_training(const core::Config& cfg, const std::string& confi
         ddp->finish();
       }
       const double lr = scheduled_lr(tc, loop.step, total_steps);
-      for (auto& g : opt.param_groups())
-        static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+      optimizer.set_lr(lr);
       if (tc.clip > 0) {
         RECORD_USER_SCOPE("seller.clip");
         mp.clip(named, tc.clip);
       }
       {
         RECORD_USER_SCOPE("seller.optimizer");
-        // On a GPU one fused kernel per group (fused_adamw.h): LibTorch's per-tensor loop
-        // costs more host time than the GPU spends on the update.
-        if (device.is_cuda())
-          fused_adamw_step(opt);
-        else
-          opt.step();
-        if (sharding) {
-          // The optimizer saw only the owned parameters: the others take their owners' values,
-          // and every gradient is cleared, not only the owned ones.
-          sharding->gather_parameters();
-          for (auto& named_param : named) named_param.second.mutable_grad() = torch::Tensor();
-        } else {
-          opt.zero_grad();
-        }
+        optimizer.step(device.is_cuda());
       }
       const int64_t step = ++loop.step;
       ckpt::fault_step(step);  // tests: SELLER_FAULT=sigusr1-at-step@N (checkpoints/fault.h)
