@@ -4,6 +4,7 @@
 // parameters of one unsharded AdamW on the same gradients, bit for bit; all_steps() collects
 // every parameter's step count; too few tensors for the ranks is a clear error.
 // (End to end through `seller train` and its checkpoints: tests/integration/test_train_zero.cpp.)
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -20,20 +21,22 @@
 namespace seller::train {
 namespace {
 
-// Tensors of uneven sizes, the same values on every rank (fixed seed).
+const std::vector<std::vector<int64_t>> kShapes = {{40, 8}, {8}, {16, 16}, {3}, {64}, {5, 7}};
+
+// Tensors of uneven sizes, the same values on every rank: each call draws from its own
+// generator, since the ranks are threads and the global generator would be shared among them.
 OptimizerSharding::NamedParams make_params() {
-  torch::manual_seed(5);
+  auto gen = at::detail::createCPUGenerator(5);
   OptimizerSharding::NamedParams out;
-  const std::vector<std::vector<int64_t>> shapes = {{40, 8}, {8}, {16, 16}, {3}, {64}, {5, 7}};
-  for (size_t i = 0; i < shapes.size(); ++i)
-    out.emplace_back("p" + std::to_string(i), torch::randn(shapes[i]).requires_grad_(true));
+  for (size_t i = 0; i < kShapes.size(); ++i)
+    out.emplace_back("p" + std::to_string(i), torch::randn(kShapes[i], gen).requires_grad_(true));
   return out;
 }
 
 std::vector<torch::Tensor> gradients(int step) {
-  torch::manual_seed(100 + step);
+  auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(100 + step));
   std::vector<torch::Tensor> g;
-  for (const auto& [n, p] : make_params()) g.push_back(torch::randn(p.sizes()));
+  for (const auto& shape : kShapes) g.push_back(torch::randn(shape, gen));
   return g;
 }
 
