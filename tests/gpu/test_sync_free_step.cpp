@@ -47,14 +47,12 @@ struct Step {
     for (const auto& p : model->parameters()) norms.push_back({p, 1});
   }
   static model::SellerModel make(const std::string& dispatch) {
-    auto m = tiny_model("moe", /*learned=*/true, /*item_negatives=*/0, /*dropless=*/false);
-    // tiny_model's options are fixed at construction: rebuild the MoE choice through them.
-    auto o = m->options();
-    o.adapter.moe.dispatch = dispatch;
-    o.adapter.moe.capacity_factor = 0.5;  // drops, so the kept mask is really computed
-    torch::manual_seed(3);
-    auto llm = model::build_decoder(tiny_llm(), 5, torch::kCPU, torch::kFloat32);
-    model::SellerModel out(o, llm, torch::Tensor(), kItems);
+    auto out = tiny_model("moe", /*learned=*/true, /*item_negatives=*/0,
+                          [&](model::SellerModelOptions& o) {
+                            o.adapter.moe.dispatch = dispatch;
+                            o.adapter.moe.dropless = false;
+                            o.adapter.moe.capacity_factor = 0.5;  // drops: the kept mask is used
+                          });
     out->to(torch::kCUDA);
     out->train();
     return out;

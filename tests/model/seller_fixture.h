@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,10 @@ inline core::LlmConfig tiny_llm() {
   return l;
 }
 
-inline model::SellerModel tiny_model(const std::string& adapter_kind = "moe", bool learned = true,
-                                     int64_t item_negatives = 0, bool dropless = true) {
+// `tweak`, when given, edits the options before the model is built (e.g. the MoE's dispatch).
+inline model::SellerModel tiny_model(
+    const std::string& adapter_kind = "moe", bool learned = true, int64_t item_negatives = 0,
+    const std::function<void(model::SellerModelOptions&)>& tweak = {}) {
   torch::manual_seed(3);
   model::SellerModelOptions o;
   o.sasrec.hidden = 16;
@@ -48,9 +51,10 @@ inline model::SellerModel tiny_model(const std::string& adapter_kind = "moe", bo
   o.adapter.num_prompts = 3;
   o.adapter.dropout = 0.0;
   o.adapter.moe.num_experts = 4;
-  o.adapter.moe.dropless = dropless;
+  o.adapter.moe.dropless = true;
   o.learned_item_dim = learned ? 10 : 0;
   o.item_negatives = item_negatives;
+  if (tweak) tweak(o);
   auto text = learned ? torch::Tensor() : torch::randn({kItems, 10});
   return model::SellerModel(o, model::build_decoder(tiny_llm(), 5, torch::kCPU, torch::kFloat32),
                             text, kItems);

@@ -38,7 +38,6 @@ class OptimizerSharding {
 
   OptimizerSharding(NamedParams params, dist::CommunicatorPtr group);
 
-  int rank() const { return rank_; }
   bool owns(const std::string& name) const;
   // The parameters this rank owns, in the given order.
   NamedParams owned() const;

@@ -12,27 +12,19 @@ DenseDispatch dense_dispatch(const Routing& routing, int64_t num_experts, int64_
   const auto& idx = routing.expert_index;
   SELLER_CHECK(idx.dim() == 2, "expert_index must be [N, k], got ", idx.sizes());
   const int64_t n = idx.size(0), k = idx.size(1);
-  const auto long_opts = idx.options().dtype(torch::kLong);
-  auto flat = idx.reshape(-1).to(torch::kLong);
-  // index_add_ rather than bincount: CUDA's bincount reads the input's maximum on the host.
-  auto routed = torch::zeros({num_experts}, long_opts).index_add_(0, flat, torch::ones_like(flat));
+  const auto bool_opts = idx.options().dtype(torch::kBool);
   DenseDispatch d;
   d.routed = n * k;
   if (capacity < 0) {
-    d.kept = torch::ones({n, k}, long_opts.dtype(torch::kBool));
-    d.counts = routed;
+    d.kept = torch::ones({n, k}, bool_opts);
+    d.counts = routed_counts(idx, num_experts);
     return d;
   }
-  // The capacity rule of permute(): a stable sort by expert keeps each expert's assignments in
-  // token order (assignment a = n * k + s is token-major); an assignment is kept while its place
-  // in its expert's queue is below the capacity.
-  auto [sorted_e, order] = torch::sort(flat, /*stable=*/true, /*dim=*/0, /*descending=*/false);
-  auto starts = routed.cumsum(0) - routed;
-  auto position = torch::arange(n * k, long_opts) - starts.index_select(0, sorted_e);
-  d.kept = torch::zeros({n * k}, long_opts.dtype(torch::kBool))
-               .scatter_(0, order, position < capacity)
-               .view({n, k});
-  d.counts = routed.clamp_max(capacity);
+  // permute()'s capacity rule (experts.h), as a mask scattered back to assignment order.
+  const auto q = expert_queue(idx, num_experts);
+  d.kept =
+      torch::zeros({n * k}, bool_opts).scatter_(0, q.order, q.position < capacity).view({n, k});
+  d.counts = q.routed.clamp_max(capacity);
   return d;
 }
 

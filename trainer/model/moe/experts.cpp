@@ -11,28 +11,42 @@
 
 namespace seller::model {
 
+torch::Tensor routed_counts(const torch::Tensor& expert_index, int64_t num_experts) {
+  const auto flat = expert_index.reshape(-1).to(torch::kLong);
+  // index_add_ rather than bincount: CUDA's bincount reads the input's maximum on the host.
+  return torch::zeros({num_experts}, flat.options()).index_add_(0, flat, torch::ones_like(flat));
+}
+
+ExpertQueue expert_queue(const torch::Tensor& expert_index, int64_t num_experts) {
+  const auto flat = expert_index.reshape(-1).to(torch::kLong);
+  ExpertQueue q;
+  // Assignment a = n * k + s is token-major, so a STABLE sort by expert leaves each expert's
+  // assignments in token order: the queue order that "first come in token order" refers to.
+  std::tie(q.sorted_expert, q.order) = torch::sort(flat, /*stable=*/true, /*dim=*/0,
+                                                   /*descending=*/false);
+  q.routed = routed_counts(expert_index, num_experts);
+  const auto starts = q.routed.cumsum(0) - q.routed;
+  q.position =
+      torch::arange(flat.size(0), flat.options()) - starts.index_select(0, q.sorted_expert);
+  return q;
+}
+
 Dispatch permute(const torch::Tensor& x, const Routing& routing, int64_t capacity) {
   SELLER_CHECK(x.dim() == 2 && routing.expert_index.dim() == 2 &&
                routing.expert_index.size(0) == x.size(0));
   const int64_t n = x.size(0), k = routing.expert_index.size(1), e = routing.probs.size(1);
   const auto long_opts = routing.expert_index.options().dtype(torch::kLong);
-  // Assignment a = n * k + s is token-major, so a STABLE sort by expert leaves each expert's
-  // assignments in token order: the queue order that "first come in token order" refers to.
-  auto flat = routing.expert_index.reshape(-1).to(torch::kLong);
-  auto [sorted_e, order] = torch::sort(flat, /*stable=*/true, /*dim=*/0, /*descending=*/false);
-  auto routed_counts = torch::bincount(flat, /*weights=*/{}, e);
-  auto starts = routed_counts.cumsum(0) - routed_counts;
-  auto position = torch::arange(n * k, long_opts) - starts.index_select(0, sorted_e);
+  const auto q = expert_queue(routing.expert_index, e);
 
   Dispatch d;
   d.routed = n * k;
   torch::Tensor rows;  // assignment ids of the kept rows, in dispatch order
   if (capacity < 0) {
-    rows = order;
-    d.counts = routed_counts;
+    rows = q.order;
+    d.counts = q.routed;
   } else {
-    rows = order.masked_select(position < capacity);
-    d.counts = routed_counts.clamp_max(capacity);
+    rows = q.order.masked_select(q.position < capacity);
+    d.counts = q.routed.clamp_max(capacity);
   }
   d.token_index = rows.div(k, "floor");
   d.slot_index = rows.remainder(k);

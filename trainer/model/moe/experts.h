@@ -41,6 +41,19 @@ struct Dispatch {
   int64_t routed = 0;                // N * k assignments before capacity
 };
 
+// Every assignment's place in its expert's queue (the capacity rule above): assignments a = n * k
+// + s sorted stably by expert (`order`, `sorted_expert`), the routed count per expert
+// (`routed`, [E]) and the place of each sorted assignment in its expert's queue (`position`,
+// 0-based; kept iff position < capacity). Computed on the device without a host read; shared by
+// permute() and the dense dispatch (dense_dispatch.h).
+// Routed assignments per expert, [E] int64 on the device of expert_index ([N, k]), no host read.
+torch::Tensor routed_counts(const torch::Tensor& expert_index, int64_t num_experts);
+
+struct ExpertQueue {
+  torch::Tensor order, sorted_expert, routed, position;
+};
+ExpertQueue expert_queue(const torch::Tensor& expert_index, int64_t num_experts);
+
 // Phase 2: groups the kept assignments of `routing` by expert. capacity < 0: no limit.
 Dispatch permute(const torch::Tensor& x, const Routing& routing, int64_t capacity);
 

@@ -77,22 +77,18 @@ MoeOutput MoeLayerImpl::forward(const torch::Tensor& x) {
                experts->w1.size(1), "], got ", x.sizes());
   const int64_t n = x.size(0);
   Routing r = route(x);
+  MoeOutput out;
+  out.aux_loss = router->aux_loss(r);
+  out.z_loss = router->z_loss(r);
   if (uses_dense_dispatch(options_, x)) {
     DenseDispatch d = dense_dispatch(r, options_.num_experts, capacity(n));
-    MoeOutput out;
     out.output = combine_dense(run_all_experts(experts, x), d, r);
-    out.aux_loss = router->aux_loss(r);
-    out.z_loss = router->z_loss(r);
     out.stats.pending_counts = d.counts;
     out.stats.pending_assignments = d.routed;
     return out;
   }
   Dispatch d = permute(x, r);
-  auto y = run_experts(d);
-  MoeOutput out;
-  out.output = combine(y, d, r, n);
-  out.aux_loss = router->aux_loss(r);
-  out.z_loss = router->z_loss(r);
+  out.output = combine(run_experts(d), d, r, n);
   out.stats = stats(d);
   return out;
 }

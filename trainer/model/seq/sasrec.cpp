@@ -90,15 +90,12 @@ torch::Tensor SasrecImpl::loss_from_hidden(const torch::Tensor& h, const torch::
                                            std::optional<at::Generator> generator,
                                            const torch::Tensor& target_index) {
   SELLER_CHECK(targets.sizes() == h.sizes().slice(0, 2));
-  torch::Tensor hs, tgt;  // [M, H] and [M]: only positions with a target (row-major order)
-  if (target_index.defined()) {
-    hs = h.reshape({-1, h.size(-1)}).index_select(0, target_index);
-    tgt = targets.reshape({-1}).index_select(0, target_index) - 1;  // dataset item ids
-  } else {
-    const auto keep = targets.ne(0);
-    hs = h.index({keep});
-    tgt = targets.index({keep}) - 1;
-  }
+  // Positions with a target, row-major (a boolean mask's order); without target_index they are
+  // found here, at one host read of their count on a GPU.
+  const auto index =
+      target_index.defined() ? target_index : targets.reshape({-1}).ne(0).nonzero().squeeze(1);
+  const auto hs = h.reshape({-1, h.size(-1)}).index_select(0, index);  // [M, H]
+  const auto tgt = targets.reshape({-1}).index_select(0, index) - 1;   // [M] dataset item ids
   if (negatives <= 0) return torch::nn::functional::cross_entropy(score_all(hs), tgt);
   // Sampled softmax with uniform negatives: the log-proposal is constant, so no correction.
   auto neg = torch::randint(1, options_.num_items + 1, {negatives}, generator,
